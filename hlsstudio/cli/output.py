@@ -1,0 +1,84 @@
+"""Terminal output helpers: one-line failures, JSON, and a progress bar that only draws on a TTY."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from typing import Any, TextIO
+
+from pydantic import BaseModel
+
+from hlsstudio.core.models import Progress
+
+
+def fail(message: str, detail: str = "") -> int:
+    """Print ``error: message`` (and detail, if any) on stderr; return exit status 1."""
+    print(f"error: {message}", file=sys.stderr)
+    if detail:
+        print(detail.rstrip(), file=sys.stderr)
+    return 1
+
+
+def print_json(value: Any) -> None:
+    """Print models, lists of models or plain data as indented JSON on stdout."""
+
+    def plain(item: Any) -> Any:
+        if isinstance(item, BaseModel):
+            return item.model_dump(mode="json")
+        if isinstance(item, list):
+            return [plain(x) for x in item]
+        if isinstance(item, dict):
+            return {k: plain(v) for k, v in item.items()}
+        return item
+
+    print(json.dumps(plain(value), indent=2))
+
+
+def format_seconds(seconds: float | None) -> str:
+    """1:02:03 / 2:03 style, '--:--' when unknown."""
+    if seconds is None or seconds < 0:
+        return "--:--"
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def format_bytes(size: float) -> str:
+    """Human size: 1.5 MB."""
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if abs(size) < 1000 or unit == "TB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size:.1f} TB"
+
+
+class ProgressBar:
+    """A one-line bar on a terminal; silent when the stream is not a TTY (pipes, CI, --json)."""
+
+    def __init__(self, label: str, stream: TextIO | None = None, enabled: bool | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.enabled = self.stream.isatty() if enabled is None else enabled
+        self.label = label
+        self._drawn = False
+
+    def update(self, progress: Progress) -> None:
+        if not self.enabled:
+            return
+        width = max(10, min(40, shutil.get_terminal_size((80, 20)).columns - 60))
+        filled = int(width * min(1.0, progress.fraction))
+        speed = f"{progress.speed:.2f}x" if progress.speed else "--"
+        line = (
+            f"\r{self.label[:24]:24} [{'#' * filled}{'.' * (width - filled)}] "
+            f"{progress.fraction * 100:5.1f}% {speed:>7} ETA {format_seconds(progress.eta)}"
+        )
+        self.stream.write(line)
+        self.stream.flush()
+        self._drawn = True
+
+    def close(self) -> None:
+        if self._drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._drawn = False

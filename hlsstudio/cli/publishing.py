@@ -1,0 +1,383 @@
+"""Publishing commands: ``publish``, ``run``, ``convert-existing``, ``delete``, ``list``.
+
+Without a configured bucket every command works on the local publishing folder and says so
+with one line on stderr. Failures print one line on stderr and exit 1; credentials are never
+printed (they are registered for redaction and kept out of every message).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from hlsstudio.cli.output import ProgressBar, fail, format_bytes, print_json
+from hlsstudio.core import paths
+from hlsstudio.core.errors import ConfigError
+from hlsstudio.core.manage import (
+    SOURCE_PREFIX,
+    DownloadProgress,
+    convert_existing,
+    execute_delete,
+    list_published,
+    list_source_videos,
+    plan_delete,
+)
+from hlsstudio.core.models import ContentType, JobResult, Progress, PublishResult
+from hlsstudio.core.publish import PublishOptions, UploadProgress, publish_package
+from hlsstudio.core.settings import AppSettings, load_settings
+from hlsstudio.core.storage import Destination, destination_from_settings, validate_content_id
+
+T = TypeVar("T")
+REDRAW_SECONDS = 0.2
+
+
+class ByteBar:
+    """A TTY progress bar for byte transfers; thread-safe and throttled (callbacks come from workers)."""
+
+    def __init__(self, label: str, enabled: bool) -> None:
+        self._bar = ProgressBar(label, enabled=enabled and sys.stderr.isatty())
+        self._lock = threading.Lock()
+        self._started = time.monotonic()
+        self._last = 0.0
+
+    def show(self, done: int, total: int, final: bool = False) -> None:
+        """Draw ``done`` of ``total`` bytes (at most every REDRAW_SECONDS unless ``final``)."""
+        with self._lock:
+            now = time.monotonic()
+            if not final and now - self._last < REDRAW_SECONDS:
+                return
+            self._last = now
+            fraction = done / total if total else 1.0
+            elapsed = max(now - self._started, 1e-6)
+            rate = done / elapsed
+            eta = (total - done) / rate if rate > 0 else None
+            self._bar.update(Progress(fraction=fraction, eta=eta))
+
+    def upload(self, report: UploadProgress) -> None:
+        """Callback for ``publish_package``."""
+        self.show(report.overall_bytes_sent, report.overall_bytes, report.files_done == report.files_total)
+
+    def download(self, report: DownloadProgress) -> None:
+        """Callback for ``convert_existing``."""
+        self.show(report.bytes_received, report.size, report.bytes_received >= report.size)
+
+    def close(self) -> None:
+        """End the bar's line."""
+        with self._lock:
+            self._bar.close()
+
+
+def _content_args(parser: argparse.ArgumentParser, required: bool = True) -> None:
+    parser.add_argument(
+        "--content-type",
+        type=ContentType,
+        choices=list(ContentType),
+        required=required,
+        help="publish as a movie (hls/movies/…) or an episode (hls/episodes/…)",
+    )
+    parser.add_argument(
+        "--content-id", required=required, metavar="ID", help="letters, digits, '-' and '_' (1-128)"
+    )
+
+
+def _transcode_args(parser: argparse.ArgumentParser) -> None:
+    try:
+        from hlsstudio.cli.transcode import add_transcode_options
+    except ImportError:  # the transcode options arrive with the pipeline
+        return
+    add_transcode_options(parser)
+    parser.add_argument("--out-dir", type=Path, help="where the package is written before publishing")
+
+
+def _json_flag(parser: argparse.ArgumentParser, text: str) -> None:
+    # The shared transcode options may already define --json.
+    with contextlib.suppress(argparse.ArgumentError):
+        parser.add_argument("--json", action="store_true", help=text)
+
+
+def register(sub: Any) -> None:
+    """Add the publishing sub-commands to the CLI parser."""
+    publish = sub.add_parser("publish", help="upload a finished HLS package folder")
+    publish.add_argument("package", type=Path, metavar="DIR")
+    _content_args(publish)
+    publish.add_argument("--json", action="store_true", help="print the result as JSON")
+    publish.set_defaults(handler=cmd_publish)
+
+    run = sub.add_parser("run", help="transcode a source video, then publish it")
+    run.add_argument("source", type=Path, metavar="FILE")
+    _content_args(run)
+    _transcode_args(run)
+    _json_flag(run, "print the job result as JSON")
+    run.set_defaults(handler=cmd_run)
+
+    convert = sub.add_parser("convert-existing", help="transcode and publish a source video already stored")
+    convert.add_argument("key", nargs="?", metavar="KEY", help="object key of the source video")
+    convert.add_argument("--list", action="store_true", help="list the source videos instead")
+    convert.add_argument(
+        "--prefix", default=SOURCE_PREFIX, help=f"where sources are (default {SOURCE_PREFIX})"
+    )
+    _content_args(convert, required=False)
+    _transcode_args(convert)
+    _json_flag(convert, "print the result as JSON")
+    convert.set_defaults(handler=cmd_convert_existing)
+
+    delete = sub.add_parser("delete", help="delete a published title")
+    _content_args(delete)
+    delete.add_argument("--dry-run", action="store_true", help="list what would be deleted, delete nothing")
+    delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    delete.add_argument("--json", action="store_true", help="print the report as JSON")
+    delete.set_defaults(handler=cmd_delete)
+
+    listing = sub.add_parser("list", help="list published titles and their URLs")
+    listing.add_argument("--json", action="store_true", help="print a JSON list")
+    listing.set_defaults(handler=cmd_list)
+
+
+def open_destination(settings: AppSettings, verb: str) -> Destination:
+    """The configured destination; announces the local-folder fallback on stderr."""
+    destination = destination_from_settings(settings.destination)
+    if destination.kind == "local":
+        where = destination.description.removeprefix("local folder ")
+        print(f"no bucket configured: {verb} local folder {where}", file=sys.stderr)
+    return destination
+
+
+def cancellable(work: Callable[[threading.Event], T]) -> T:
+    """Run ``work(cancel)`` in a thread; Ctrl-C sets ``cancel``, waits for it to stop, re-raises."""
+    cancel = threading.Event()
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = work(cancel)
+        except BaseException as exc:
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target, name="hlsstudio-work", daemon=True)
+    thread.start()
+    try:
+        while thread.is_alive():
+            thread.join(0.2)
+    except KeyboardInterrupt:
+        cancel.set()
+        print("\ncancelling…", file=sys.stderr)
+        thread.join()
+        raise
+    if "error" in outcome:
+        raise outcome["error"]
+    value: T = outcome["value"]
+    return value
+
+
+def _print_publish(result: PublishResult) -> None:
+    print(f"published {result.master_key} to {result.destination}")
+    print(f"  url       {result.hls_url}")
+    print(
+        f"  files     {result.files_uploaded} uploaded ({format_bytes(result.bytes_uploaded)}), "
+        f"{result.files_skipped} unchanged, {result.files_removed} removed, "
+        f"{result.publish_time_seconds:.1f} s"
+    )
+    if result.webhook:
+        print(f"  webhook   {result.webhook}")
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    """Upload a package folder; print where it is playable."""
+    content_id = validate_content_id(args.content_id)
+    settings = load_settings()
+    destination = open_destination(settings, "publishing to")
+    options = PublishOptions.from_settings(settings.destination)
+    bar = ByteBar(f"upload {content_id}", enabled=not args.json)
+    try:
+        result = cancellable(
+            lambda cancel: publish_package(
+                args.package,
+                destination,
+                args.content_type,
+                content_id,
+                options=options,
+                on_progress=bar.upload,
+                cancel=cancel,
+            )
+        )
+    finally:
+        bar.close()
+    if args.json:
+        print_json(result)
+    else:
+        _print_publish(result)
+    return 0
+
+
+def _pipeline() -> Any:
+    try:
+        from hlsstudio.core import pipeline
+    except ImportError as exc:
+        raise ConfigError("transcoding is not available in this installation", str(exc)) from None
+    return pipeline
+
+
+def _job_runner(
+    args: argparse.Namespace, settings: AppSettings, destination: Destination, cancel: threading.Event
+) -> Callable[[Path], JobResult]:
+    """A callable that transcodes a source and publishes it through the pipeline."""
+    pipeline = _pipeline()
+    from hlsstudio.cli.engine import toolchain_from_settings
+    from hlsstudio.cli.transcode import request_settings
+
+    ladder, encode = request_settings(args)
+    toolchain = toolchain_from_settings()
+    out_dir = getattr(args, "out_dir", None) or settings.resolved_output_dir() / args.content_id
+    encode_bar = ProgressBar(f"encode {args.content_id}", enabled=False if args.json else None)
+    upload_bar = ByteBar(f"upload {args.content_id}", enabled=not args.json)
+
+    def run(source: Path) -> JobResult:
+        request = pipeline.JobRequest(
+            source=source,
+            out_dir=Path(out_dir),
+            ladder=ladder,
+            settings=encode,
+            content_type=args.content_type,
+            content_id=args.content_id,
+        )
+        callbacks = pipeline.JobCallbacks(on_progress=encode_bar.update, on_upload=upload_bar.upload)
+        try:
+            result: JobResult = pipeline.run_job(
+                request, toolchain=toolchain, destination=destination, callbacks=callbacks, cancel=cancel
+            )
+        finally:
+            encode_bar.close()
+            upload_bar.close()
+        return result
+
+    return run
+
+
+def _report_job(result: JobResult, args: argparse.Namespace) -> int:
+    if args.json:
+        print_json(result)
+    if result.status != "completed":
+        return fail(result.error or result.status, (result.error_detail or "") if args.verbose else "")
+    if not args.json:
+        print(f"{result.status}: {result.source}")
+        if result.publish is not None:
+            _print_publish(result.publish)
+        elif result.hls_url:
+            print(f"  url       {result.hls_url}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Transcode FILE and publish the package."""
+    validate_content_id(args.content_id)
+    settings = load_settings()
+    destination = open_destination(settings, "publishing to")
+    result = cancellable(lambda cancel: _job_runner(args, settings, destination, cancel)(args.source))
+    return _report_job(result, args)
+
+
+def _list_sources(args: argparse.Namespace, destination: Destination) -> int:
+    videos = list_source_videos(destination, args.prefix)
+    if args.json:
+        print_json([{"key": v.key, "size": v.size} for v in videos])
+        return 0
+    if not videos:
+        print(f"no source videos under {args.prefix} in {destination.description}")
+    for video in videos:
+        print(f"{format_bytes(video.size):>10}  {video.key}")
+    return 0
+
+
+def cmd_convert_existing(args: argparse.Namespace) -> int:
+    """List source videos in the bucket, or download one, transcode it and publish it."""
+    settings = load_settings()
+    if args.list:
+        return _list_sources(args, open_destination(settings, "using"))
+    if not args.key or args.content_type is None or args.content_id is None:
+        return fail("convert-existing needs KEY, --content-type and --content-id (or --list)")
+    validate_content_id(args.content_id)
+    destination = open_destination(settings, "using")
+    download_bar = ByteBar("download", enabled=not args.json)
+
+    def work(cancel: threading.Event) -> JobResult:
+        run = _job_runner(args, settings, destination, cancel)
+        try:
+            return convert_existing(
+                args.key,
+                destination,
+                work_dir=paths.cache_dir() / "convert",
+                run=run,
+                on_download=download_bar.download,
+                cancel=cancel,
+            )
+        finally:
+            download_bar.close()
+
+    result = cancellable(work).model_copy(update={"source": args.key})
+    return _report_job(result, args)
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    """Delete a published title after confirmation (``--yes`` skips it; ``--dry-run`` only lists)."""
+    content_id = validate_content_id(args.content_id)
+    destination = open_destination(load_settings(), "using")
+    plan = plan_delete(destination, args.content_type, content_id)
+    doc = {"prefix": plan.prefix, "count": plan.count, "total_bytes": plan.total_bytes, "deleted": False}
+    size = format_bytes(plan.total_bytes)
+    if plan.count == 0 or args.dry_run:
+        if args.json:
+            print_json({**doc, "keys": [o.key for o in plan.objects]})
+        elif plan.count == 0:
+            print(f"nothing published under {plan.prefix} in {destination.description}")
+        else:
+            for obj in plan.objects:
+                print(obj.key)
+            print(f"dry run: would delete {plan.count} objects ({size}) under {plan.prefix}")
+        return 0
+    if not args.yes:
+        if not sys.stdin.isatty():
+            return fail(
+                f"refusing to delete {plan.count} objects without confirmation (no terminal): add --yes"
+            )
+        answer = input(
+            f"delete {plan.count} objects ({size}) under {plan.prefix} from {destination.description}? [y/N] "
+        )
+        if answer.strip().lower() not in ("y", "yes"):
+            print("nothing deleted", file=sys.stderr)
+            return 1
+    report = execute_delete(destination, plan)
+    if args.json:
+        print_json({**doc, "count": report.count, "deleted": True})
+    else:
+        print(f"deleted {report.count} objects ({size}) under {plan.prefix}")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """List published titles with their master playlist URLs."""
+    destination = open_destination(load_settings(), "using")
+    titles = list_published(destination)
+    if args.json:
+        print_json(
+            [
+                {
+                    "content_type": str(t.content_type),
+                    "content_id": t.content_id,
+                    "master_key": t.master_key,
+                    "hls_url": t.hls_url,
+                }
+                for t in titles
+            ]
+        )
+        return 0
+    if not titles:
+        print(f"nothing published in {destination.description}")
+    for title in titles:
+        print(f"{title.content_type!s:8} {title.content_id:30} {title.hls_url}")
+    return 0

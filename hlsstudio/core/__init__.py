@@ -1,0 +1,1 @@
+"""The engine: pure Python, no Qt. Probe, plan, transcode, validate, publish."""

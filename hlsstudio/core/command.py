@@ -1,0 +1,210 @@
+"""Job + plan -> the argument list of ONE ffmpeg process that decodes once and encodes every rung.
+
+The filter graph normalises the source once (deinterlace, constant frame rate, HDR tone-mapping,
+8-bit 4:2:0), splits it, scales a branch per rung (square pixels, even sizes) plus a branch for
+thumbnails. Keyframes are forced by time (``n_forced * segment``), scene-cut keyframes are off and
+the GOP cap sits above the segment length, so every rung has an IDR at every segment boundary and
+nowhere else. Rotation is applied by ffmpeg's autorotate; sizes come from the display size.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from hlsstudio.core.framerate import rate_text
+from hlsstudio.core.models import MediaInfo, PlannedRung
+
+VideoEncoder = Literal["libx264", "h264_nvenc"]
+AUDIO_SAMPLE_RATE = 48_000
+THUMB_PATTERN = "thumb_%03d.jpg"
+PLAYLIST_PATTERN = "stream_%v.m3u8"
+SEGMENT_PATTERN = "stream_%v_%03d.ts"
+# x264 preset -> the NVENC preset of similar speed/quality (p1 fastest .. p7 best)
+NVENC_PRESETS = {
+    "ultrafast": "p1",
+    "superfast": "p1",
+    "veryfast": "p2",
+    "faster": "p3",
+    "fast": "p4",
+    "medium": "p5",
+    "slow": "p6",
+    "slower": "p7",
+    "veryslow": "p7",
+}
+HDR_TRANSFER_IN = {"smpte2084": "smpte2084", "arib-std-b67": "arib-std-b67"}
+
+
+class EncodePlan(BaseModel):
+    """Everything the command needs, decided from the probe, the ladder and the settings."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    source: Path
+    out_dir: Path
+    rungs: list[PlannedRung]
+    frame_rate: Fraction
+    encoder: VideoEncoder = "libx264"
+    preset: str = "fast"
+    segment_duration: float = 6.0
+    audio_index: int | None = 0
+    deinterlace: str | None = None
+    tonemap_from: str | None = None
+    thumbnail_interval: float | None = 10.0
+    thumbnail_width: int = 320
+
+
+def gop_frames(plan: EncodePlan) -> int:
+    """GOP cap in frames: one frame past the segment length, so only forced keyframes ever occur."""
+    return math.ceil(plan.segment_duration * plan.frame_rate) + 1
+
+
+def _tonemap_chain(transfer: str) -> str:
+    return (
+        f"zscale=tin={transfer}:pin=bt2020:min=bt2020nc:t=linear:npl=100,format=gbrpf32le,"
+        "zscale=p=bt709,tonemap=tonemap=hable:desat=0,zscale=t=bt709:m=bt709:r=tv"
+    )
+
+
+def normalise_chain(plan: EncodePlan, *, constant_rate: bool = True) -> str:
+    """The filters applied once before the split: deinterlace, fps, tone-map, 8-bit 4:2:0."""
+    steps: list[str] = []
+    if plan.deinterlace:
+        steps.append(f"{plan.deinterlace}=mode=send_frame:parity=auto:deint=interlaced")
+    if constant_rate:
+        steps.append(f"fps={rate_text(plan.frame_rate)}")
+    if plan.tonemap_from:
+        steps.append(_tonemap_chain(plan.tonemap_from))
+    steps.append("format=yuv420p")
+    return ",".join(steps)
+
+
+def build_filter_graph(plan: EncodePlan) -> str:
+    """The -filter_complex text: one decode, a split, one scaled branch per rung (+ thumbnails)."""
+    branches = len(plan.rungs) + (1 if plan.thumbnail_interval else 0)
+    labels = "".join(f"[s{i}]" for i in range(branches))
+    parts = [f"[0:v:0]{normalise_chain(plan)},split={branches}{labels}"]
+    for i, rung in enumerate(plan.rungs):
+        parts.append(f"[s{i}]scale={rung.width}:{rung.height}:flags=bicubic,setsar=1[v{i}]")
+    if plan.thumbnail_interval:
+        parts.append(
+            # select keeps source timestamps (an fps=1/N branch would run ahead and skew -progress)
+            f"[s{len(plan.rungs)}]select='isnan(prev_selected_t)+gte(t-prev_selected_t\\,"
+            f"{plan.thumbnail_interval:g})',"
+            f"scale={plan.thumbnail_width}:-2:flags=bicubic,setsar=1,format=yuvj420p[thumbs]"
+        )
+    if plan.audio_index is not None:
+        outs = "".join(f"[a{i}]" for i in range(len(plan.rungs)))
+        parts.append(
+            f"[0:a:{plan.audio_index}]aresample={AUDIO_SAMPLE_RATE}:async=1:first_pts=0,"
+            f"aformat=sample_fmts=fltp:channel_layouts=stereo,asplit={len(plan.rungs)}{outs}"
+        )
+    return ";".join(parts)
+
+
+def _video_args(plan: EncodePlan, i: int, rung: PlannedRung) -> list[str]:
+    args = [
+        f"-c:v:{i}", plan.encoder,
+        f"-b:v:{i}", f"{rung.video_kbps}k",
+        f"-maxrate:v:{i}", f"{rung.maxrate_kbps}k",
+        f"-bufsize:v:{i}", f"{rung.bufsize_kbps}k",
+        f"-profile:v:{i}", rung.profile,
+    ]  # fmt: skip
+    if plan.encoder == "libx264":
+        args += [f"-level:v:{i}", rung.level]
+    return args
+
+
+def _encoder_common(plan: EncodePlan) -> list[str]:
+    gop = str(gop_frames(plan))
+    keyframes = f"expr:gte(t,n_forced*{plan.segment_duration:g})"
+    common = ["-g:v", gop, "-force_key_frames:v", keyframes]
+    if plan.encoder == "libx264":
+        return [*common, "-preset:v", plan.preset, "-keyint_min:v", gop, "-sc_threshold:v", "0",
+                "-x264-params:v", "open-gop=0"]  # fmt: skip
+    return [*common, "-preset:v", NVENC_PRESETS.get(plan.preset, "p4"), "-tune:v", "hq",
+            "-rc:v", "vbr", "-forced-idr:v", "1", "-no-scenecut:v", "1", "-strict_gop:v", "1"]  # fmt: skip
+
+
+def _audio_args(plan: EncodePlan) -> list[str]:
+    if plan.audio_index is None:
+        return []
+    args = ["-c:a", "aac", "-profile:a", "aac_low", "-ar", str(AUDIO_SAMPLE_RATE), "-ac", "2"]
+    for i, rung in enumerate(plan.rungs):
+        args += [f"-b:a:{i}", f"{rung.audio_kbps}k"]
+    return args
+
+
+def var_stream_map(plan: EncodePlan) -> str:
+    """The hls muxer's -var_stream_map: each rung's video (+ its audio copy) named after the rung."""
+    audio = plan.audio_index is not None
+    return " ".join(
+        f"v:{i}{f',a:{i}' if audio else ''},name:{rung.name}" for i, rung in enumerate(plan.rungs)
+    )
+
+
+def _hls_output(plan: EncodePlan) -> list[str]:
+    maps: list[str] = []
+    for i in range(len(plan.rungs)):
+        maps += ["-map", f"[v{i}]"]
+        if plan.audio_index is not None:
+            maps += ["-map", f"[a{i}]"]
+    encode: list[str] = []
+    for i, rung in enumerate(plan.rungs):
+        encode += _video_args(plan, i, rung)
+    out = plan.out_dir
+    return [
+        *maps, *encode, *_encoder_common(plan), *_audio_args(plan),
+        "-map_metadata", "-1", "-map_chapters", "-1", "-max_muxing_queue_size", "4096",
+        "-f", "hls",
+        "-hls_time", f"{plan.segment_duration:g}",
+        "-hls_playlist_type", "vod",
+        "-hls_list_size", "0",
+        "-hls_segment_type", "mpegts",
+        "-hls_flags", "independent_segments",
+        "-hls_segment_filename", str(out / SEGMENT_PATTERN),
+        "-var_stream_map", var_stream_map(plan),
+        str(out / PLAYLIST_PATTERN),
+    ]  # fmt: skip
+
+
+def _thumbnail_output(plan: EncodePlan) -> list[str]:
+    if not plan.thumbnail_interval:
+        return []
+    return ["-map", "[thumbs]", "-fps_mode:v", "passthrough", "-c:v", "mjpeg", "-q:v", "4",
+            "-f", "image2", "-start_number", "0",
+            str(plan.out_dir / THUMB_PATTERN)]  # fmt: skip
+
+
+def build_hls_command(plan: EncodePlan, ffmpeg: str = "ffmpeg") -> list[str]:
+    """The complete ffmpeg argument list for ``plan`` (the runner adds its progress options).
+
+    Pure: equal plans give equal lists. One input, one filter graph, the HLS output with every
+    rung, and the thumbnail output.
+    """
+    return [
+        ffmpeg, "-hide_banner", "-loglevel", "warning", "-y",
+        "-i", str(plan.source),
+        "-filter_complex", build_filter_graph(plan),
+        *_hls_output(plan),
+        *_thumbnail_output(plan),
+    ]  # fmt: skip
+
+
+def build_poster_command(
+    plan: EncodePlan, info: MediaInfo, out: Path, width: int, ffmpeg: str = "ffmpeg"
+) -> list[str]:
+    """A quick second command: one frame at 10% of the duration (capped at 30 s), as a JPEG."""
+    at = min(info.duration * 0.1, 30.0)
+    vf = normalise_chain(plan, constant_rate=False)
+    return [
+        ffmpeg, "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
+        "-ss", f"{at:.3f}", "-i", str(plan.source),
+        "-frames:v", "1", "-an", "-sn",
+        "-vf", f"{vf},scale={width}:-2:flags=bicubic,setsar=1,format=yuvj420p",
+        "-q:v", "3", str(out),
+    ]  # fmt: skip

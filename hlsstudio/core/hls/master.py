@@ -1,0 +1,187 @@
+"""Measure variant playlists and write the master playlist HLS Studio publishes.
+
+ffmpeg's own ``master.m3u8`` lacks AVERAGE-BANDWIDTH, FRAME-RATE and EXT-X-INDEPENDENT-SEGMENTS
+and declares a BANDWIDTH estimated from the requested rates. ``finalize_master`` replaces it with
+one whose bandwidths are measured from the segments on disk (audio included, since it is muxed
+into the same TS) and whose CODECS are read from the first segment of each variant.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from hlsstudio.core.errors import ValidationFailed
+from hlsstudio.core.hls.playlists import is_local_uri, read_media_playlist, resolve_uri
+from hlsstudio.core.hls.tsinfo import read_segment_info
+from hlsstudio.core.models import VariantResult
+
+MASTER_NAME = "master.m3u8"
+# RFC 8216 section 7: nothing a master written here uses (STREAM-INF attributes, independent
+# segments) needs more than version 3; version 3 is what floating-point EXTINF in media needs.
+MASTER_VERSION = 3
+
+
+@dataclass(frozen=True)
+class MasterVariantSpec:
+    """What the caller knows about a variant: its name, playlist file (relative), size and frame rate."""
+
+    name: str
+    playlist: str
+    width: int
+    height: int
+    frame_rate: float | None = None
+
+
+@dataclass(frozen=True)
+class PlaylistMeasure:
+    """Sizes and bit rates measured from a media playlist's segments.
+
+    ``peak_bandwidth`` is the largest per-segment rate (bytes * 8 / EXTINF); ``average_bandwidth``
+    is all bits over the total duration; both in bits per second, rounded up.
+    """
+
+    playlist: Path
+    segment_count: int
+    duration: float
+    total_bytes: int
+    peak_bandwidth: int
+    average_bandwidth: int
+    first_segment: Path
+
+
+def playlist_name_for(name: str) -> str:
+    """The variant playlist file name the pipeline writes for a variant name (``stream_<name>.m3u8``)."""
+    return f"stream_{name}.m3u8"
+
+
+def measure_rates(segments: list[tuple[int, float]]) -> tuple[int, int]:
+    """(peak, average) bits per second of (size in bytes, EXTINF seconds) pairs, rounded up.
+
+    Peak is the largest per-segment rate (segments without duration are skipped); average is
+    all bits over the total duration (0 when the total duration is 0).
+    """
+    peak = max((size * 8 / duration for size, duration in segments if duration > 0), default=0.0)
+    total_duration = sum(duration for _, duration in segments)
+    total_bits = 8 * sum(size for size, _ in segments)
+    average = total_bits / total_duration if total_duration > 0 else 0.0
+    return math.ceil(peak), math.ceil(average)
+
+
+def measure_playlist(path: Path) -> PlaylistMeasure:
+    """Measure the segments a media playlist references.
+
+    Returns a PlaylistMeasure. Raises PlaylistError (a ValidationFailed) when the playlist cannot
+    be read, and ValidationFailed when it has no segments or a segment is missing or outside the
+    playlist's folder.
+    """
+    playlist = read_media_playlist(path)
+    if not playlist.segments:
+        raise ValidationFailed(f"{path.name} lists no segments")
+    sized: list[tuple[int, float]] = []
+    for segment in playlist.segments:
+        if not is_local_uri(segment.uri):
+            raise ValidationFailed(f"{path.name}: segment URI {segment.uri!r} is outside the package")
+        try:
+            size = resolve_uri(path, segment.uri).stat().st_size
+        except OSError as exc:
+            raise ValidationFailed(f"{path.name}: segment {segment.uri} is missing", str(exc)) from exc
+        sized.append((size, segment.duration))
+    if playlist.duration <= 0:
+        raise ValidationFailed(f"{path.name}: the segments have no duration")
+    peak, average = measure_rates(sized)
+    return PlaylistMeasure(
+        playlist=path,
+        segment_count=len(sized),
+        duration=playlist.duration,
+        total_bytes=sum(size for size, _ in sized),
+        peak_bandwidth=peak,
+        average_bandwidth=average,
+        first_segment=resolve_uri(path, playlist.segments[0].uri),
+    )
+
+
+def segment_codecs(segment: Path) -> str:
+    """The CODECS attribute value (``avc1.PPCCLL[,mp4a.40.N]``) read from one TS segment.
+
+    Raises SegmentReadError for an unreadable segment and ValidationFailed when it has no H.264
+    video or an audio stream whose codec cannot be told.
+    """
+    info = read_segment_info(segment)
+    if info.video_codec is None:
+        raise ValidationFailed(f"{segment.name}: no H.264 video with a sequence parameter set found")
+    if info.audio_pid is not None and info.audio_codec is None:
+        raise ValidationFailed(f"{segment.name}: the audio codec cannot be read from its first frame")
+    return info.codecs
+
+
+def measure_variant(package_dir: Path, spec: MasterVariantSpec) -> VariantResult:
+    """Measure one variant and describe it as it will appear in the master playlist.
+
+    Raises ValidationFailed (or a subclass) when its playlist or segments are unusable.
+    """
+    measure = measure_playlist(package_dir / spec.playlist)
+    return VariantResult(
+        quality=spec.name,
+        resolution=f"{spec.width}x{spec.height}",
+        bandwidth=measure.peak_bandwidth,
+        average_bandwidth=measure.average_bandwidth,
+        codecs=segment_codecs(measure.first_segment),
+        frame_rate=spec.frame_rate,
+        playlist=spec.playlist,
+    )
+
+
+def render_master(variants: list[VariantResult]) -> str:
+    """Master playlist text for ``variants``, listed in the order given."""
+    lines = ["#EXTM3U", f"#EXT-X-VERSION:{MASTER_VERSION}", "#EXT-X-INDEPENDENT-SEGMENTS"]
+    for variant in variants:
+        attributes = [
+            f"BANDWIDTH={variant.bandwidth}",
+            f"AVERAGE-BANDWIDTH={variant.average_bandwidth}",
+            f'CODECS="{variant.codecs}"',
+            f"RESOLUTION={variant.resolution}",
+        ]
+        if variant.frame_rate is not None:
+            attributes.append(f"FRAME-RATE={variant.frame_rate:.3f}")
+        lines.append("#EXT-X-STREAM-INF:" + ",".join(attributes))
+        lines.append(variant.playlist)
+    return "\n".join(lines) + "\n"
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` (UTF-8) so readers see the old or the new file, never a part.
+
+    Raises OSError when the folder is not writable.
+    """
+    fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+
+
+def finalize_master(
+    package_dir: Path, variants: list[MasterVariantSpec], *, master_name: str = MASTER_NAME
+) -> list[VariantResult]:
+    """Measure every variant and (re)write ``package_dir/master_name``.
+
+    Variants are listed by measured peak bandwidth, lowest first (height breaks ties). Returns the
+    VariantResults in that order. Raises ValidationFailed (or a subclass) when a variant cannot be
+    measured, or no variant is given; OSError when the master cannot be written.
+    """
+    if not variants:
+        raise ValidationFailed("no variants to list in the master playlist")
+    measured = [(measure_variant(package_dir, spec), spec.height) for spec in variants]
+    measured.sort(key=lambda pair: (pair[0].bandwidth, pair[1]))
+    results = [result for result, _ in measured]
+    write_atomically(package_dir / master_name, render_master(results))
+    return results

@@ -1,0 +1,374 @@
+"""The job queue and its history in SQLite: every state transition is one committed transaction.
+
+The database lives at ``paths.data_dir() / "jobs.sqlite3"`` in WAL mode, so a crash or a kill
+leaves it consistent at the last committed transition. Opening the store recovers from such an
+end: jobs that were active (probing, transcoding, validating, publishing) become INTERRUPTED and
+the hidden partial folders their encodes left beside the output folder are removed.
+
+The store is safe to share between threads (one connection guarded by a lock).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import sqlite3
+import threading
+import time
+import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from hlsstudio.core import paths
+from hlsstudio.core.models import ContentType, JobResult, JobState, MediaInfo
+
+log = logging.getLogger(__name__)
+
+DB_NAME = "jobs.sqlite3"
+SCHEMA_VERSION = 1
+ACTIVE_STATES = tuple(s.value for s in JobState if s.is_active)
+CONTENT_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+MAX_CONTENT_ID = 128
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    position INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    state TEXT NOT NULL,
+    content_type TEXT NOT NULL DEFAULT 'movie',
+    content_id TEXT NOT NULL DEFAULT '',
+    out_dir TEXT,
+    info_json TEXT,
+    result_json TEXT,
+    error TEXT,
+    error_detail TEXT,
+    hls_url TEXT,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS jobs_position ON jobs(position);
+CREATE TABLE IF NOT EXISTS transitions (
+    job_id INTEGER NOT NULL,
+    at REAL NOT NULL,
+    state TEXT NOT NULL,
+    error TEXT
+);
+CREATE INDEX IF NOT EXISTS transitions_job ON transitions(job_id);
+"""
+
+_COLUMNS = (
+    "id, position, source, state, content_type, content_id, out_dir, info_json, result_json, "
+    "error, error_detail, hls_url, created_at, updated_at"
+)
+
+
+class JobRecord(BaseModel):
+    """One row of the queue: the source, where it is in its life, and what came of it."""
+
+    id: int
+    position: int
+    source: str
+    state: JobState
+    content_type: ContentType = ContentType.MOVIE
+    content_id: str = ""
+    out_dir: str | None = None
+    info: MediaInfo | None = None
+    result: JobResult | None = None
+    error: str | None = None
+    error_detail: str | None = None
+    hls_url: str | None = None
+    created_at: float = 0.0
+    updated_at: float = 0.0
+
+    @property
+    def name(self) -> str:
+        """The source's file name."""
+        return Path(self.source).name
+
+
+def db_path() -> Path:
+    """The job database file under the data dir."""
+    return paths.data_dir() / DB_NAME
+
+
+def suggest_content_id(source: str | Path, taken: Iterable[str] = ()) -> str:
+    """A content id from a file name: letters, digits, '-' and '_' only, unique among ``taken``.
+
+    ``"My Film (2024).mov"`` becomes ``"My-Film-2024"``, ``"été.mp4"`` ``"ete"``; a clash gets
+    ``-2``, ``-3`` …
+    """
+    stem = unicodedata.normalize("NFKD", Path(source).stem).encode("ascii", "ignore").decode("ascii")
+    base = CONTENT_ID_UNSAFE.sub("-", stem).strip("-_")[: MAX_CONTENT_ID - 4] or "video"
+    used = set(taken)
+    candidate, n = base, 1
+    while candidate in used:
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+def partial_folders(out_dir: Path) -> list[Path]:
+    """The hidden working folders an encode for ``out_dir`` leaves beside it (``.<name>.partial-*``)."""
+    if not out_dir.parent.is_dir():
+        return []
+    return sorted(out_dir.parent.glob(f".{out_dir.name}.partial-*"))
+
+
+def remove_partials(out_dir: Path) -> list[Path]:
+    """Delete the partial folders of ``out_dir``; returns the ones removed."""
+    removed = []
+    for folder in partial_folders(out_dir):
+        shutil.rmtree(folder, ignore_errors=True)
+        if not folder.exists():
+            removed.append(folder)
+    return removed
+
+
+def _dump(model: BaseModel | None) -> str | None:
+    return model.model_dump_json() if model is not None else None
+
+
+def _load(model: type[Any], text: str | None) -> Any:
+    if not text:
+        return None
+    try:
+        return model.model_validate_json(text)
+    except ValidationError:
+        log.warning("ignoring an unreadable %s in the job store", model.__name__)
+        return None
+
+
+def _record(row: sqlite3.Row) -> JobRecord:
+    try:
+        content_type = ContentType(row["content_type"])
+    except ValueError:
+        content_type = ContentType.MOVIE
+    return JobRecord(
+        id=row["id"],
+        position=row["position"],
+        source=row["source"],
+        state=JobState(row["state"]),
+        content_type=content_type,
+        content_id=row["content_id"],
+        out_dir=row["out_dir"],
+        info=_load(MediaInfo, row["info_json"]),
+        result=_load(JobResult, row["result_json"]),
+        error=row["error"],
+        error_detail=row["error_detail"],
+        hls_url=row["hls_url"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+class JobStore:
+    """SQLite-backed queue and history. Open with ``JobStore.open()``; close when done."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        self._db = connection
+        self._lock = threading.RLock()
+        self.path = path
+        self.recovered: list[int] = []
+
+    @classmethod
+    def open(cls, path: Path | None = None, *, recover: bool = True) -> JobStore:
+        """Open (creating if needed) the store at ``path`` (default ``db_path()``).
+
+        With ``recover``, jobs left active by a previous run become INTERRUPTED and their partial
+        output folders are removed; their ids are in ``store.recovered``. Raises sqlite3.Error when
+        the file is not a database.
+        """
+        path = path or db_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10.0)
+        connection.row_factory = sqlite3.Row
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=NORMAL")
+        connection.executescript(_SCHEMA)
+        connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        store = cls(connection, path)
+        if recover:
+            store.recovered = store.recover_interrupted()
+        return store
+
+    def close(self) -> None:
+        """Close the database connection."""
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _select(self, where: str = "", args: Sequence[Any] = ()) -> list[JobRecord]:
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {_COLUMNS} FROM jobs {where} ORDER BY position, id", args
+            ).fetchall()
+        return [_record(r) for r in rows]
+
+    def recover_interrupted(self) -> list[int]:
+        """Mark jobs left active as INTERRUPTED and clean their partial folders; return their ids."""
+        marks = ",".join("?" * len(ACTIVE_STATES))
+        stale = self._select(f"WHERE state IN ({marks})", ACTIVE_STATES)
+        now = time.time()
+        with self._transaction() as db:
+            for job in stale:
+                message = f"interrupted while {job.state.value}: the app stopped; retry to run it again"
+                db.execute(
+                    "UPDATE jobs SET state=?, error=?, error_detail=NULL, updated_at=? WHERE id=?",
+                    (JobState.INTERRUPTED.value, message, now, job.id),
+                )
+                db.execute(
+                    "INSERT INTO transitions(job_id, at, state, error) VALUES (?,?,?,?)",
+                    (job.id, now, JobState.INTERRUPTED.value, message),
+                )
+        for job in stale:
+            if job.out_dir:
+                for folder in remove_partials(Path(job.out_dir)):
+                    log.info("removed partial output %s of interrupted job %s", folder, job.id)
+        return [job.id for job in stale]
+
+    def add(
+        self,
+        sources: Sequence[str | Path],
+        content_type: ContentType = ContentType.MOVIE,
+    ) -> list[JobRecord]:
+        """Append QUEUED jobs for ``sources`` (one transaction), each with a suggested content id."""
+        now = time.time()
+        ids: list[int] = []
+        with self._transaction() as db:
+            taken = {r[0] for r in db.execute("SELECT content_id FROM jobs")}
+            top = db.execute("SELECT COALESCE(MAX(position), 0) FROM jobs").fetchone()[0]
+            for offset, source in enumerate(sources, start=1):
+                content_id = suggest_content_id(source, taken)
+                taken.add(content_id)
+                cursor = db.execute(
+                    "INSERT INTO jobs(position, source, state, content_type, content_id, created_at,"
+                    " updated_at) VALUES (?,?,?,?,?,?,?)",
+                    (
+                        top + offset,
+                        str(source),
+                        JobState.QUEUED.value,
+                        content_type.value,
+                        content_id,
+                        now,
+                        now,
+                    ),
+                )
+                assert cursor.lastrowid is not None
+                ids.append(cursor.lastrowid)
+                db.execute(
+                    "INSERT INTO transitions(job_id, at, state) VALUES (?,?,?)",
+                    (cursor.lastrowid, now, JobState.QUEUED.value),
+                )
+        return self.get_many(ids)
+
+    def get(self, job_id: int) -> JobRecord | None:
+        """The job with ``job_id``, or None."""
+        found = self._select("WHERE id=?", (job_id,))
+        return found[0] if found else None
+
+    def get_many(self, ids: Sequence[int]) -> list[JobRecord]:
+        """The jobs with these ids, in queue order (unknown ids are skipped)."""
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        return self._select(f"WHERE id IN ({marks})", list(ids))
+
+    def jobs(self) -> list[JobRecord]:
+        """Every job, in queue order."""
+        return self._select()
+
+    def transition(
+        self,
+        job_id: int,
+        state: JobState,
+        *,
+        error: str | None = None,
+        error_detail: str | None = None,
+        **fields: Any,
+    ) -> JobRecord | None:
+        """Move a job to ``state`` (one transaction, logged in ``transitions``); returns the new record.
+
+        ``error``/``error_detail`` replace the stored ones (None clears them). Extra ``fields`` may be
+        ``out_dir``, ``info`` (MediaInfo), ``result`` (JobResult) or ``hls_url``.
+        """
+        columns = {"state": state.value, "error": error, "error_detail": error_detail}
+        columns.update(self._field_columns(fields))
+        now = time.time()
+        with self._transaction() as db:
+            assignments = ", ".join(f"{name}=?" for name in columns)
+            cursor = db.execute(
+                f"UPDATE jobs SET {assignments}, updated_at=? WHERE id=?", (*columns.values(), now, job_id)
+            )
+            if cursor.rowcount:
+                db.execute(
+                    "INSERT INTO transitions(job_id, at, state, error) VALUES (?,?,?,?)",
+                    (job_id, now, state.value, error),
+                )
+        return self.get(job_id)
+
+    def update(self, job_id: int, **fields: Any) -> JobRecord | None:
+        """Change fields other than the state: ``content_type``, ``content_id``, ``out_dir``, ``info`` …"""
+        columns = self._field_columns(fields)
+        if columns:
+            with self._transaction() as db:
+                assignments = ", ".join(f"{name}=?" for name in columns)
+                db.execute(
+                    f"UPDATE jobs SET {assignments}, updated_at=? WHERE id=?",
+                    (*columns.values(), time.time(), job_id),
+                )
+        return self.get(job_id)
+
+    @staticmethod
+    def _field_columns(fields: dict[str, Any]) -> dict[str, Any]:
+        columns: dict[str, Any] = {}
+        for name, value in fields.items():
+            if name in ("info", "result"):
+                columns[f"{name}_json"] = _dump(value)
+            elif name == "content_type":
+                columns[name] = ContentType(value).value
+            elif name in ("content_id", "out_dir", "hls_url"):
+                columns[name] = value
+            else:
+                raise TypeError(f"unknown job field {name!r}")
+        return columns
+
+    def remove(self, ids: Sequence[int]) -> None:
+        """Delete jobs and their transition history (one transaction)."""
+        with self._transaction() as db:
+            for job_id in ids:
+                db.execute("DELETE FROM jobs WHERE id=?", (job_id,))
+                db.execute("DELETE FROM transitions WHERE job_id=?", (job_id,))
+
+    def reorder(self, ids: Sequence[int]) -> None:
+        """Give the jobs the queue order of ``ids`` (positions 1..n; jobs not listed go after them)."""
+        with self._transaction() as db:
+            listed = set(ids)
+            rest = [
+                r[0] for r in db.execute("SELECT id FROM jobs ORDER BY position, id") if r[0] not in listed
+            ]
+            for position, job_id in enumerate([*ids, *rest], start=1):
+                db.execute("UPDATE jobs SET position=? WHERE id=?", (position, job_id))
+
+    def history(self, job_id: int) -> list[tuple[float, JobState, str | None]]:
+        """The job's state transitions, oldest first: (unix time, state, error)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT at, state, error FROM transitions WHERE job_id=? ORDER BY at, rowid", (job_id,)
+            ).fetchall()
+        return [(r["at"], JobState(r["state"]), r["error"]) for r in rows]

@@ -1,0 +1,175 @@
+"""Quality ladders: the default template, planning the rungs a source really gets, presets on disk.
+
+``plan_ladder`` never upscales: a rung is kept only when the source's short side reaches its height
+(within ``SIZE_TOLERANCE``, so a 1072-line "1080p" master still gets its 1080p rung, at 1072 lines).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from hlsstudio.core.errors import LadderError
+from hlsstudio.core.models import Ladder, MediaInfo, PlannedRung, Rung
+
+PRESET_SCHEMA_VERSION = 1
+SIZE_TOLERANCE = 0.05
+MAXRATE_FACTOR = 1.10
+BUFSIZE_FACTOR = 1.5
+MIN_VIDEO_KBPS = 100
+
+# H.264 Annex A: level -> (max macroblocks/s, max frame size in MBs, max bitrate kbps for Main).
+_H264_LEVELS: list[tuple[str, int, int, int]] = [
+    ("3.0", 40_500, 1_620, 10_000),
+    ("3.1", 108_000, 3_600, 14_000),
+    ("3.2", 216_000, 5_120, 20_000),
+    ("4.0", 245_760, 8_192, 20_000),
+    ("4.1", 245_760, 8_192, 50_000),
+    ("4.2", 522_240, 8_704, 50_000),
+    ("5.0", 589_824, 22_080, 135_000),
+    ("5.1", 983_040, 36_864, 240_000),
+    ("5.2", 2_073_600, 36_864, 240_000),
+    ("6.0", 4_177_920, 139_264, 240_000),
+    ("6.1", 8_355_840, 139_264, 480_000),
+    ("6.2", 16_711_680, 139_264, 800_000),
+]
+
+
+def default_ladder() -> Ladder:
+    """The deployment guide's ladder: 360p..2160p, plus a 240p rung that is off by default."""
+    return Ladder(
+        rungs=[
+            Rung(name="240p", height=240, video_kbps=500, audio_kbps=96, enabled=False),
+            Rung(name="360p", height=360, video_kbps=800, audio_kbps=128),
+            Rung(name="480p", height=480, video_kbps=1400, audio_kbps=128),
+            Rung(name="720p", height=720, video_kbps=2800, audio_kbps=192),
+            Rung(name="1080p", height=1080, video_kbps=5000, audio_kbps=192),
+            Rung(name="1440p", height=1440, video_kbps=8000, audio_kbps=256),
+            Rung(name="2160p", height=2160, video_kbps=14000, audio_kbps=256),
+        ]
+    )
+
+
+def even(value: float) -> int:
+    """Nearest even integer, at least 2 (libx264 refuses odd sizes with 4:2:0)."""
+    return max(2, 2 * round(value / 2))
+
+
+def h264_level(width: int, height: int, fps: float, maxrate_kbps: int, profile: str) -> str:
+    """Smallest H.264 level (3.0 or above) whose frame size, macroblock rate and bitrate fit."""
+    mbs = math.ceil(width / 16) * math.ceil(height / 16)
+    mbps = mbs * max(fps, 1.0)
+    br_factor = 1.25 if profile == "high" else 1.0
+    for level, max_mbps, max_fs, max_br in _H264_LEVELS:
+        if mbs <= max_fs and mbps <= max_mbps and maxrate_kbps <= max_br * br_factor:
+            return level
+    return _H264_LEVELS[-1][0]
+
+
+def even_floor(value: int) -> int:
+    """Largest even integer not above ``value``, at least 2."""
+    return max(2, value - value % 2)
+
+
+def _output_size(info: MediaInfo, short_side: int) -> tuple[int, int]:
+    # rounding to even may never make a rung larger than the source (no upscaling, not by a pixel)
+    aspect = info.width / info.height
+    short = min(even(short_side), even_floor(min(info.width, info.height)))
+    long_limit = even_floor(max(info.width, info.height))
+    if info.portrait:
+        return short, min(even(short / aspect), long_limit)
+    return min(even(short * aspect), long_limit), short
+
+
+def _plan_one(info: MediaInfo, rung: Rung, short_side: int, name: str, fps: float) -> PlannedRung:
+    width, height = _output_size(info, short_side)
+    video_kbps = rung.video_kbps
+    if info.bit_rate:
+        video_kbps = max(MIN_VIDEO_KBPS, min(video_kbps, info.bit_rate // 1000))
+    maxrate = round(video_kbps * MAXRATE_FACTOR)
+    profile = "high" if min(width, height) >= 720 else "main"
+    return PlannedRung(
+        name=name,
+        width=width,
+        height=height,
+        video_kbps=video_kbps,
+        audio_kbps=rung.audio_kbps,
+        maxrate_kbps=maxrate,
+        bufsize_kbps=round(video_kbps * BUFSIZE_FACTOR),
+        profile=profile,
+        level=h264_level(width, height, fps, maxrate, profile),
+    )
+
+
+def plan_ladder(info: MediaInfo, ladder: Ladder, fps: float | None = None) -> list[PlannedRung]:
+    """The rungs a source actually gets, lowest first.
+
+    Input: probed ``info``, a validated ``ladder`` and the output frame rate (defaults to the
+    source's). Output: one ``PlannedRung`` per enabled rung whose height the source reaches (short
+    side for portrait), aspect kept from the display size, even sizes, bitrate capped at the
+    source's own. A source smaller than every rung gets one rung at its own size.
+    Raises LadderError when the ladder has no enabled rung.
+    """
+    enabled = ladder.enabled_rungs
+    if not enabled:
+        raise LadderError("the ladder has no enabled rung")
+    rate = fps or info.fps or 30.0
+    source_short = min(info.width, info.height)
+    planned = [
+        _plan_one(info, rung, min(rung.height, source_short), rung.name, rate)
+        for rung in enabled
+        if rung.height <= source_short * (1 + SIZE_TOLERANCE)
+    ]
+    if planned:
+        return planned
+    own = even_floor(source_short)
+    return [_plan_one(info, enabled[0], own, f"{own}p", rate)]
+
+
+def preset_to_json(ladder: Ladder, name: str) -> dict[str, Any]:
+    """A ladder as a preset document (``schema_version``, ``name``, ``rungs``)."""
+    return {
+        "schema_version": PRESET_SCHEMA_VERSION,
+        "name": name,
+        "rungs": [r.model_dump() for r in ladder.rungs],
+    }
+
+
+def ladder_from_json(doc: Any) -> tuple[str, Ladder]:
+    """Parse a preset document into (name, ladder). Raises LadderError with the reason."""
+    if not isinstance(doc, dict) or "rungs" not in doc:
+        raise LadderError("not a ladder preset: expected an object with 'rungs'")
+    version = doc.get("schema_version", 1)
+    if not isinstance(version, int) or version > PRESET_SCHEMA_VERSION:
+        raise LadderError(f"ladder preset schema {version!r} is newer than this app understands")
+    try:
+        ladder = Ladder(rungs=[Rung.model_validate(r) for r in doc["rungs"]])
+    except (ValidationError, TypeError, ValueError) as exc:
+        raise LadderError(f"invalid ladder preset: {_first_error(exc)}", str(exc)) from exc
+    return str(doc.get("name") or "preset"), ladder
+
+
+def save_preset(path: Path, ladder: Ladder, name: str) -> None:
+    """Write a ladder preset JSON file (export)."""
+    path.write_text(json.dumps(preset_to_json(ladder, name), indent=2) + "\n", encoding="utf-8")
+
+
+def load_preset(path: Path) -> tuple[str, Ladder]:
+    """Read a ladder preset JSON file (import). Raises LadderError for unreadable or invalid files."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise LadderError(f"cannot read ladder preset {path.name}: {exc}") from exc
+    return ladder_from_json(doc)
+
+
+def _first_error(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err.get("loc", ()))
+        return f"{where}: {err['msg']}" if where else str(err["msg"])
+    return str(exc).splitlines()[0]

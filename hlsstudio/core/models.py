@@ -1,0 +1,301 @@
+"""Pydantic models shared by every stage: media facts, ladders, settings, progress, results.
+
+Field names of ``MediaInfo`` and ``JobResult`` are public JSON schema (``hlsstudio-cli ... --json``):
+rename nothing without a schema change.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+RUNG_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+X264_PRESETS = (
+    "ultrafast",
+    "superfast",
+    "veryfast",
+    "faster",
+    "fast",
+    "medium",
+    "slow",
+    "slower",
+    "veryslow",
+)
+
+
+class AudioStream(BaseModel):
+    """One audio track of a source, in stream order (``0:a:N`` is the N-th of the list)."""
+
+    codec: str
+    channels: int = 0
+    channel_layout: str | None = None
+    sample_rate: int | None = None
+    language: str | None = None
+    default: bool = False
+
+
+class SubtitleStream(BaseModel):
+    """One subtitle track of a source."""
+
+    codec: str
+    language: str | None = None
+
+
+class MediaInfo(BaseModel):
+    """What ffprobe says about a source, normalised: sizes are display sizes after rotation and SAR."""
+
+    path: str
+    container: str
+    duration: float
+    size: int
+    bit_rate: int | None = None
+    video_codec: str
+    profile: str | None = None
+    coded_width: int
+    coded_height: int
+    width: int
+    height: int
+    rotation: int = 0
+    fps: float
+    vfr: bool = False
+    pix_fmt: str | None = None
+    bit_depth: int = 8
+    color_transfer: str | None = None
+    color_primaries: str | None = None
+    hdr: bool = False
+    interlaced: bool = False
+    audio_streams: list[AudioStream] = Field(default_factory=list)
+    subtitle_streams: list[SubtitleStream] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+
+    @property
+    def has_audio(self) -> bool:
+        return bool(self.audio_streams)
+
+    @property
+    def default_audio_index(self) -> int | None:
+        """Index (among audio streams) of the default track, else the first; None without audio."""
+        if not self.audio_streams:
+            return None
+        for i, stream in enumerate(self.audio_streams):
+            if stream.default:
+                return i
+        return 0
+
+    @property
+    def portrait(self) -> bool:
+        return self.height > self.width
+
+
+class Rung(BaseModel):
+    """One rung of a ladder template: a target height (the short side for portrait) and bitrates."""
+
+    model_config = ConfigDict(validate_assignment=True)
+
+    name: str
+    height: int = Field(ge=16, le=4320)
+    video_kbps: int = Field(gt=0, le=200_000)
+    audio_kbps: int = Field(gt=0, le=1024)
+    enabled: bool = True
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_safe(cls, value: str) -> str:
+        if not RUNG_NAME_RE.match(value):
+            raise ValueError("name must be 1-32 letters, digits, '-' or '_'")
+        return value
+
+
+def ladder_problems(rungs: list[Rung]) -> list[str]:
+    """Human sentences for everything wrong with a rung list (empty list: it is valid)."""
+    problems: list[str] = []
+    if not any(r.enabled for r in rungs):
+        problems.append("enable at least one rung")
+    seen_heights: set[int] = set()
+    seen_names: set[str] = set()
+    for rung in rungs:
+        if rung.height in seen_heights:
+            problems.append(f"two rungs have height {rung.height}")
+        if rung.name in seen_names:
+            problems.append(f"two rungs are named {rung.name}")
+        seen_heights.add(rung.height)
+        seen_names.add(rung.name)
+    ordered = sorted(rungs, key=lambda r: r.height)
+    for lower, higher in itertools.pairwise(ordered):
+        if higher.video_kbps <= lower.video_kbps:
+            problems.append(
+                f"{higher.name} must have a higher video bitrate than {lower.name} "
+                f"({higher.video_kbps} ≤ {lower.video_kbps} kbps)"
+            )
+    return problems
+
+
+class Ladder(BaseModel):
+    """An ordered, validated list of rungs (lowest first)."""
+
+    rungs: list[Rung]
+
+    @model_validator(mode="after")
+    def _check(self) -> Ladder:
+        problems = ladder_problems(self.rungs)
+        if problems:
+            raise ValueError("; ".join(problems))
+        self.rungs.sort(key=lambda r: r.height)
+        return self
+
+    @property
+    def enabled_rungs(self) -> list[Rung]:
+        return [r for r in self.rungs if r.enabled]
+
+
+class PlannedRung(BaseModel):
+    """A rung this source really gets: exact output size, rate control and H.264 profile/level."""
+
+    name: str
+    width: int
+    height: int
+    video_kbps: int
+    audio_kbps: int
+    maxrate_kbps: int
+    bufsize_kbps: int
+    profile: str = "high"
+    level: str = "4.0"
+
+
+EncoderChoice = Literal["auto", "libx264", "nvenc"]
+
+
+class EncodeSettings(BaseModel):
+    """How to encode: everything a job needs besides the source and the ladder."""
+
+    segment_duration: float = Field(default=6.0, ge=2.0, le=10.0)
+    preset: str = "fast"
+    encoder: EncoderChoice = "auto"
+    thumbnail_interval: float = Field(default=10.0, ge=1.0, le=600.0)
+    thumbnail_width: int = Field(default=320, ge=64, le=1920)
+    poster_width: int = Field(default=1280, ge=160, le=3840)
+    stall_timeout: float = Field(default=120.0, ge=5.0)
+    accept_truncated: bool = False
+
+    @field_validator("preset")
+    @classmethod
+    def _known_preset(cls, value: str) -> str:
+        if value not in X264_PRESETS:
+            raise ValueError(f"unknown x264 preset {value!r}; one of {', '.join(X264_PRESETS)}")
+        return value
+
+
+class ContentType(StrEnum):
+    """What a package is published as; decides the key prefix ``hls/{movies|episodes}/``."""
+
+    MOVIE = "movie"
+    EPISODE = "episode"
+
+    @property
+    def prefix(self) -> str:
+        return "movies" if self is ContentType.MOVIE else "episodes"
+
+
+class JobState(StrEnum):
+    """Where a job is in its life. Terminal: DONE, FAILED, CANCELLED; INTERRUPTED after a crash."""
+
+    QUEUED = "queued"
+    PROBING = "probing"
+    READY = "ready"
+    TRANSCODING = "transcoding"
+    VALIDATING = "validating"
+    PUBLISHING = "publishing"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    INTERRUPTED = "interrupted"
+
+    @property
+    def is_active(self) -> bool:
+        return self in (JobState.PROBING, JobState.TRANSCODING, JobState.VALIDATING, JobState.PUBLISHING)
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in (JobState.DONE, JobState.FAILED, JobState.CANCELLED, JobState.INTERRUPTED)
+
+
+class Progress(BaseModel):
+    """Encode progress of one job: fraction 0..1, frames per second, speed (x realtime), ETA (s)."""
+
+    fraction: float = 0.0
+    out_time: float = 0.0
+    fps: float | None = None
+    speed: float | None = None
+    eta: float | None = None
+    frame: int | None = None
+    done: bool = False
+
+
+class ValidationCheck(BaseModel):
+    """One validator finding: which check, whether it passed, and a sentence about it."""
+
+    name: str
+    ok: bool
+    message: str = ""
+
+
+class ValidationReport(BaseModel):
+    """The validator's verdict on a package folder."""
+
+    ok: bool
+    checks: list[ValidationCheck] = Field(default_factory=list)
+
+    @property
+    def errors(self) -> list[str]:
+        return [f"{c.name}: {c.message}" for c in self.checks if not c.ok]
+
+
+class VariantResult(BaseModel):
+    """One variant as published in the master playlist."""
+
+    quality: str
+    resolution: str
+    bandwidth: int
+    average_bandwidth: int
+    codecs: str = ""
+    frame_rate: float | None = None
+    playlist: str = ""
+
+
+class PublishResult(BaseModel):
+    """What a publish did: where the master is and what was transferred."""
+
+    hls_url: str
+    master_key: str
+    destination: str
+    files_uploaded: int = 0
+    bytes_uploaded: int = 0
+    files_skipped: int = 0
+    files_removed: int = 0
+    publish_time_seconds: float = 0.0
+    webhook: str | None = None
+
+
+class JobResult(BaseModel):
+    """The outcome of one job, in the spirit of the deployment guide's "completed" response."""
+
+    status: Literal["completed", "failed", "cancelled"]
+    source: str = ""
+    output_dir: str | None = None
+    duration: float | None = None
+    variants: list[VariantResult] = Field(default_factory=list)
+    files: list[str] = Field(default_factory=list)
+    total_size_bytes: int = 0
+    processing_time_seconds: float = 0.0
+    encoder: str | None = None
+    warnings: list[str] = Field(default_factory=list)
+    validation: ValidationReport | None = None
+    error: str | None = None
+    error_detail: str | None = None
+    command: list[str] = Field(default_factory=list)
+    hls_url: str | None = None
+    publish: PublishResult | None = None

@@ -1,0 +1,70 @@
+"""Source facts + ladder + settings + toolchain -> an EncodePlan and the warnings it implies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hlsstudio.core.command import HDR_TRANSFER_IN, EncodePlan, VideoEncoder
+from hlsstudio.core.framerate import output_rate
+from hlsstudio.core.ladder import plan_ladder
+from hlsstudio.core.models import EncodeSettings, Ladder, MediaInfo
+from hlsstudio.core.toolchain import Capabilities
+
+
+def choose_encoder(choice: str, caps: Capabilities) -> tuple[VideoEncoder, list[str]]:
+    """Resolve auto/libx264/nvenc against what this machine can do; (encoder, warnings).
+
+    ``auto`` takes NVENC only when the toolchain's trial encode succeeded; an explicit ``nvenc``
+    that cannot work falls back to libx264 with a warning instead of failing the job.
+    """
+    if choice == "libx264":
+        return "libx264", []
+    if caps.nvenc_usable:
+        return "h264_nvenc", []
+    if choice == "nvenc":
+        return "libx264", [f"NVENC requested but not usable ({caps.nvenc_reason}): encoded with libx264"]
+    return "libx264", []
+
+
+def build_plan(
+    info: MediaInfo,
+    ladder: Ladder,
+    settings: EncodeSettings,
+    caps: Capabilities,
+    *,
+    out_dir: Path,
+    encoder: VideoEncoder,
+) -> tuple[EncodePlan, list[str]]:
+    """Decide everything the ffmpeg command needs for this source; returns (plan, warnings).
+
+    Warnings name what cannot be done as wished with this FFmpeg build (no tone-mapping filters,
+    no deinterlacer). Raises LadderError when the ladder has no enabled rung.
+    """
+    warnings: list[str] = []
+    rate = output_rate(info.fps, info.vfr)
+    tonemap_from = None
+    if info.hdr:
+        if caps.can_tonemap:
+            tonemap_from = HDR_TRANSFER_IN.get(info.color_transfer or "")
+        else:
+            warnings.append("HDR source but this FFmpeg lacks zscale/tonemap: colours will look washed out")
+    deinterlace = None
+    if info.interlaced:
+        deinterlace = caps.deinterlacer
+        if deinterlace is None:
+            warnings.append("interlaced source but this FFmpeg has no deinterlacer: combing will show")
+    plan = EncodePlan(
+        source=Path(info.path),
+        out_dir=out_dir,
+        rungs=plan_ladder(info, ladder, float(rate)),
+        frame_rate=rate,
+        encoder=encoder,
+        preset=settings.preset,
+        segment_duration=settings.segment_duration,
+        audio_index=info.default_audio_index,
+        deinterlace=deinterlace,
+        tonemap_from=tonemap_from,
+        thumbnail_interval=settings.thumbnail_interval,
+        thumbnail_width=min(settings.thumbnail_width, info.width - info.width % 2),
+    )
+    return plan, warnings

@@ -1,0 +1,228 @@
+"""Destination configuration: which store to publish to, and with which credentials.
+
+Every field is resolved on its own, first match wins:
+
+1. the process environment;
+2. a ``.env`` file — first ``./.env`` in the current directory, then ``.env`` in the config dir
+   (``paths.config_dir()``); read with python-dotenv, never copied into the environment;
+3. the app settings (``DestinationSettings``).
+
+=====================  ========================  ===========================================
+value                  environment / .env name   app settings
+=====================  ========================  ===========================================
+account id             ``R2_ACCOUNT_ID``         ``account_id``
+access key id          ``R2_ACCESS_KEY_ID``      ``access_key_id``
+secret access key      ``R2_SECRET_ACCESS_KEY``  OS keyring (``secrets.load_secret_key``)
+bucket                 ``R2_BUCKET_NAME``        ``bucket``
+public URL             ``R2_PUBLIC_URL``         ``public_url``
+endpoint URL           ``R2_ENDPOINT_URL``       ``endpoint_url``
+webhook URL            ``HLSSTUDIO_WEBHOOK_URL``     ``webhook_url``
+webhook secret         ``HLSSTUDIO_WEBHOOK_SECRET``  OS keyring (``secrets.load_webhook_secret``)
+=====================  ========================  ===========================================
+
+The endpoint is ``R2_ENDPOINT_URL`` when set (any S3-compatible store: MinIO, a test server),
+else ``https://<account id>.r2.cloudflarestorage.com``; the region is ``auto`` for R2 endpoints
+and ``us-east-1`` for others. No bucket anywhere means the local-folder destination
+(``DestinationSettings.local_dir`` or ``paths.default_local_publish_dir()``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+from hlsstudio.core import paths
+from hlsstudio.core.errors import ConfigError
+from hlsstudio.core.logs import register_secret
+from hlsstudio.core.settings import DestinationSettings, load_settings
+from hlsstudio.core.storage import secrets
+from hlsstudio.core.storage.base import Destination
+from hlsstudio.core.storage.local import LocalDestination
+from hlsstudio.core.storage.s3 import R2_REGION, S3Destination, r2_endpoint
+
+ENV_NAMES: dict[str, str] = {
+    "account_id": "R2_ACCOUNT_ID",
+    "access_key_id": "R2_ACCESS_KEY_ID",
+    "bucket": "R2_BUCKET_NAME",
+    "public_url": "R2_PUBLIC_URL",
+    "endpoint_url": "R2_ENDPOINT_URL",
+}
+SECRET_KEY_ENV = "R2_SECRET_ACCESS_KEY"
+WEBHOOK_URL_ENV = "HLSSTUDIO_WEBHOOK_URL"
+WEBHOOK_SECRET_ENV = "HLSSTUDIO_WEBHOOK_SECRET"
+OTHER_REGION = "us-east-1"
+
+
+@dataclass(frozen=True)
+class R2Config:
+    """Resolved settings of an S3-compatible destination; the secret never shows in ``repr``."""
+
+    bucket: str
+    endpoint_url: str
+    access_key_id: str
+    secret_access_key: str = field(repr=False)
+    account_id: str = ""
+    public_url: str = ""
+    region: str = R2_REGION
+    sources: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WebhookConfig:
+    """Where to announce finished publishes, and the signing secret (hidden from ``repr``)."""
+
+    url: str = ""
+    secret: str | None = field(default=None, repr=False)
+
+
+def dotenv_files() -> list[Path]:
+    """The ``.env`` files consulted, in order: current directory, then the config dir."""
+    return [Path.cwd() / ".env", paths.config_dir() / ".env"]
+
+
+def read_dotenv(files: list[Path] | None = None) -> dict[str, str]:
+    """Values from the ``.env`` files; a name in an earlier file wins. Missing files are skipped."""
+    merged: dict[str, str] = {}
+    for path in files if files is not None else dotenv_files():
+        if not path.is_file():
+            continue
+        for name, value in dotenv_values(path).items():
+            if value is not None and name not in merged:
+                merged[name] = value
+    return merged
+
+
+class _Layers:
+    """Environment > .env > settings lookup that remembers where each value came from."""
+
+    def __init__(self, environ: Mapping[str, str], dotenv: Mapping[str, str]) -> None:
+        self.environ = environ
+        self.dotenv = dotenv
+        self.sources: dict[str, str] = {}
+
+    def get(self, field_name: str, env_name: str, fallback: str) -> str:
+        for source, mapping in (("environment", self.environ), (".env", self.dotenv)):
+            value = (mapping.get(env_name) or "").strip()
+            if value:
+                self.sources[field_name] = source
+                return value
+        if fallback:
+            self.sources[field_name] = "settings"
+        return fallback.strip()
+
+    def secret(self, field_name: str, env_name: str, load: Callable[[], str | None]) -> str | None:
+        value = self.get(field_name, env_name, "")
+        if value:
+            return value
+        loaded = load()  # the keyring is only asked when neither environment nor .env has it
+        if loaded:
+            self.sources[field_name] = "keyring"
+        return loaded
+
+
+def _layers(environ: Mapping[str, str] | None, dotenv: Mapping[str, str] | None) -> _Layers:
+    return _Layers(os.environ if environ is None else environ, read_dotenv() if dotenv is None else dotenv)
+
+
+def resolve_r2_config(
+    settings: DestinationSettings,
+    *,
+    environ: Mapping[str, str] | None = None,
+    dotenv: Mapping[str, str] | None = None,
+) -> R2Config | None:
+    """The S3/R2 configuration, or None when no bucket is configured anywhere.
+
+    ``environ``/``dotenv`` default to ``os.environ`` and the ``.env`` files. Raises ConfigError
+    when a bucket is set but the endpoint (account id or endpoint URL), the access key id or the
+    secret access key is missing.
+    """
+    layers = _layers(environ, dotenv)
+    values = {name: layers.get(name, env, str(getattr(settings, name))) for name, env in ENV_NAMES.items()}
+    if not values["bucket"]:
+        return None
+    if not values["endpoint_url"] and not values["account_id"]:
+        raise ConfigError("bucket set but no R2 account id (R2_ACCOUNT_ID) or endpoint URL (R2_ENDPOINT_URL)")
+    if not values["access_key_id"]:
+        raise ConfigError("bucket set but no access key id (R2_ACCESS_KEY_ID)")
+    secret = layers.secret(
+        "secret_access_key", SECRET_KEY_ENV, lambda: secrets.load_secret_key(values["access_key_id"])
+    )
+    if not secret:
+        raise ConfigError(
+            "no secret access key: set R2_SECRET_ACCESS_KEY or save it in the app's destination settings"
+        )
+    register_secret(secret)
+    endpoint = values["endpoint_url"] or r2_endpoint(values["account_id"])
+    region = R2_REGION if endpoint.rstrip("/").endswith(".r2.cloudflarestorage.com") else OTHER_REGION
+    return R2Config(
+        bucket=values["bucket"],
+        endpoint_url=endpoint,
+        access_key_id=values["access_key_id"],
+        secret_access_key=secret,
+        account_id=values["account_id"],
+        public_url=values["public_url"],
+        region=region,
+        sources=dict(layers.sources),
+    )
+
+
+def resolve_webhook(
+    settings: DestinationSettings,
+    *,
+    environ: Mapping[str, str] | None = None,
+    dotenv: Mapping[str, str] | None = None,
+) -> WebhookConfig:
+    """Webhook URL (environment > .env > settings) and secret (environment > .env > keyring)."""
+    layers = _layers(environ, dotenv)
+    url = layers.get("webhook_url", WEBHOOK_URL_ENV, settings.webhook_url)
+    if not url:
+        return WebhookConfig()
+    secret = layers.secret("webhook_secret", WEBHOOK_SECRET_ENV, secrets.load_webhook_secret)
+    register_secret(secret)
+    return WebhookConfig(url=url, secret=secret)
+
+
+def local_destination(settings: DestinationSettings) -> LocalDestination:
+    """The local-folder destination of ``settings`` (``local_dir`` or the default publish folder)."""
+    root = Path(settings.local_dir).expanduser() if settings.local_dir else paths.default_local_publish_dir()
+    root.mkdir(parents=True, exist_ok=True)
+    return LocalDestination(root, settings.local_base_url)
+
+
+def destination_from_settings(
+    settings: DestinationSettings | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    dotenv: Mapping[str, str] | None = None,
+    max_attempts: int | None = None,
+) -> Destination:
+    """The destination to publish to: S3/R2 when a bucket is configured, else the local folder.
+
+    ``settings`` defaults to the saved app settings. ``max_attempts`` (per request, including the
+    first) defaults to ``AWS_MAX_ATTEMPTS`` from the environment, else 5. Raises ConfigError for an
+    incomplete bucket configuration and SettingsError for a damaged settings file.
+    """
+    settings = settings if settings is not None else load_settings().destination
+    config = resolve_r2_config(settings, environ=environ, dotenv=dotenv)
+    if config is None:
+        return local_destination(settings)
+    return S3Destination(
+        bucket=config.bucket,
+        endpoint_url=config.endpoint_url,
+        access_key_id=config.access_key_id,
+        secret_access_key=config.secret_access_key,
+        region=config.region,
+        public_url=config.public_url,
+        max_attempts=max_attempts or _env_max_attempts(os.environ if environ is None else environ),
+    )
+
+
+def _env_max_attempts(environ: Mapping[str, str]) -> int:
+    try:
+        return max(1, min(int(environ.get("AWS_MAX_ATTEMPTS", "5")), 20))
+    except ValueError:
+        return 5

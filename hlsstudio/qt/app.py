@@ -1,0 +1,96 @@
+"""Application start-up: logging, settings, the job store, the main window, files from the command line."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import sys
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtGui import QFileOpenEvent
+from PySide6.QtWidgets import QApplication
+
+from hlsstudio import __version__
+from hlsstudio.core.errors import SettingsError
+from hlsstudio.core.jobstore import JobStore, db_path
+from hlsstudio.core.logs import setup_logging
+from hlsstudio.core.settings import AppSettings, load_settings
+from hlsstudio.qt.icons import app_icon
+from hlsstudio.qt.main_window import MainWindow
+from hlsstudio.qt.theme import apply_theme
+
+log = logging.getLogger(__name__)
+
+
+class FileOpenFilter(QObject):
+    """Queues files the OS hands over while running (macOS "Open with" sends QFileOpenEvent)."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if isinstance(event, QFileOpenEvent) and event.file():
+            self.window.add_paths([Path(event.file())])
+            return True
+        return super().eventFilter(watched, event)
+
+
+def load_or_default_settings() -> tuple[AppSettings, str | None]:
+    """The saved settings, or defaults plus the reason when the file cannot be used."""
+    try:
+        return load_settings(), None
+    except SettingsError as exc:
+        log.error("%s (%s)", exc.message, exc.detail)
+        return AppSettings(), f"{exc.message} — using defaults"
+
+
+def open_store() -> tuple[JobStore, str | None]:
+    """The job store; a damaged database is moved aside (kept for inspection) and a new one started."""
+    try:
+        return JobStore.open(), None
+    except sqlite3.DatabaseError as exc:
+        damaged = db_path().with_name(f"jobs-damaged-{int(time.time())}.sqlite3")
+        db_path().replace(damaged)
+        log.error("job database unreadable (%s); moved to %s", exc, damaged)
+        return JobStore.open(), f"The job history was damaged and has been set aside ({damaged.name})"
+
+
+def command_line_files(arguments: list[str]) -> list[Path]:
+    """Files and folders named on the command line (options are ignored)."""
+    return [Path(a) for a in arguments if a and not a.startswith("-")]
+
+
+def run(argv: list[str]) -> int:
+    """Create the application and the main window, queue the files in ``argv[1:]``; return the exit status."""
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(argv)
+    app.setApplicationName("HLS Studio")
+    app.setApplicationVersion(__version__)
+    app.setOrganizationName("HLS Studio")
+    app.setDesktopFileName("hlsstudio")
+    app.setWindowIcon(app_icon())
+    apply_theme(app)
+    setup_logging()
+    log.info("HLS Studio %s starting", __version__)
+    settings, settings_problem = load_or_default_settings()
+    store, store_problem = open_store()
+    window = MainWindow(settings, store=store)
+    app.installEventFilter(FileOpenFilter(window))
+    window.show()
+    for problem in (settings_problem, store_problem):
+        if problem:
+            window.statusBar().showMessage(problem, 15_000)
+    files = command_line_files(app.arguments()[1:])
+    if files:
+        window.add_paths(files)
+    code = int(app.exec())
+    store.close()
+    log.info("HLS Studio stopped")
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(run(sys.argv))

@@ -1,0 +1,476 @@
+"""The main window: the queue on the left, source facts and ladder on the right, publishing below."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QPoint, Qt, QTimer, QUrl
+from PySide6.QtGui import (
+    QCloseEvent,
+    QDesktopServices,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QGuiApplication,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHeaderView,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QStackedWidget,
+    QTableView,
+    QTabWidget,
+    QWidget,
+)
+
+from hlsstudio.core.errors import HlsStudioError
+from hlsstudio.core.jobstore import JobRecord, JobStore
+from hlsstudio.core.logs import log_file
+from hlsstudio.core.models import JobState, Rung
+from hlsstudio.core.settings import AppSettings, save_settings
+from hlsstudio.qt import tasks
+from hlsstudio.qt.actions import build_menus, build_toolbar, create_actions, row_menu
+from hlsstudio.qt.delegates import ContentIdDelegate, ContentTypeDelegate, ProgressDelegate
+from hlsstudio.qt.icons import app_icon
+from hlsstudio.qt.job_table_model import Column
+from hlsstudio.qt.notifications import Notifier
+from hlsstudio.qt.pools import Pools, thread_pools
+from hlsstudio.qt.queue_controller import RETRYABLE, WAITING, QueueController
+from hlsstudio.qt.widgets.details_dialog import DetailsDialog
+from hlsstudio.qt.widgets.drop_zone import DropZone, paths_from_mime
+from hlsstudio.qt.widgets.ladder_editor import LadderEditor
+from hlsstudio.qt.widgets.log_window import LogWindow
+from hlsstudio.qt.widgets.metadata_panel import MetadataPanel
+from hlsstudio.qt.widgets.publish_panel import PublishPanel
+from hlsstudio.qt.widgets.settings_dialog import SettingsDialog
+from hlsstudio.qt.workers import CallWorker
+
+DEFAULT_SIZE = (1280, 800)
+STATUS_MS = 6000
+SAVE_DELAY_MS = 400
+BLOCKER_STYLE = "color: #d64545; padding: 0 8px;"
+VIDEO_FILTER = (
+    "Videos (*.mp4 *.mov *.m4v *.mkv *.avi *.webm *.mxf *.ts *.mts *.m2ts *.mpg *.mpeg *.wmv);;All files (*)"
+)
+COLUMN_WIDTHS = {Column.FILE: 220, Column.RUNGS: 120, Column.CONTENT_ID: 130, Column.PROGRESS: 190}
+
+
+class MainWindow(QMainWindow):
+    """Adapts the QueueController to widgets; owns the job store unless one is given."""
+
+    def __init__(
+        self,
+        settings: AppSettings,
+        *,
+        store: JobStore | None = None,
+        pools: Pools | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self._owns_store = store is None
+        self.store = store or JobStore.open()
+        self.controller = QueueController(
+            self.store, settings, pools or thread_pools(settings.concurrent_jobs), self
+        )
+        self.actions = create_actions(self)
+        self.notifier = Notifier(self)
+        self._settings_dialog: SettingsDialog | None = None
+        self._log_window: LogWindow | None = None
+        self._workers: dict[int, CallWorker] = {}
+        self._closed = False
+        self._save_timer = QTimer(self)
+        self._save_timer.setSingleShot(True)
+        self._save_timer.setInterval(SAVE_DELAY_MS)
+        self._save_timer.timeout.connect(self.save_settings)
+        self.setWindowTitle("HLS Studio")
+        self.setWindowIcon(app_icon())
+        self.setAcceptDrops(True)
+        self._build()
+        self._connect()
+        self.restore_layout()
+        self.controller.load()
+        self._update_actions()
+
+    # ---- building
+
+    def _build(self) -> None:
+        build_menus(self, self.actions)
+        self.toolbar = build_toolbar(self, self.actions)
+        self.blocker = QLabel()
+        self.blocker.setStyleSheet(BLOCKER_STYLE)
+        self.toolbar.addWidget(self.blocker)
+        self.table = self._build_table()
+        self.drop_zone = DropZone()
+        self.queue_stack = QStackedWidget()
+        self.queue_stack.addWidget(self.drop_zone)
+        self.queue_stack.addWidget(self.table)
+        self.metadata = MetadataPanel(self.controller)
+        self.ladder_editor = LadderEditor(list(self.settings.ladder))
+        self.publish_panel = PublishPanel(self.controller)
+        self.side_tabs = QTabWidget()
+        self.side_tabs.addTab(self.metadata, "Source")
+        self.side_tabs.addTab(self.ladder_editor, "Ladder")
+        self.left_splitter = QSplitter(Qt.Orientation.Vertical)
+        self.left_splitter.setObjectName("left-splitter")
+        self.left_splitter.addWidget(self.queue_stack)
+        self.left_splitter.addWidget(self.publish_panel)
+        self.left_splitter.setStretchFactor(0, 3)
+        self.left_splitter.setStretchFactor(1, 1)
+        self.main_splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.main_splitter.setObjectName("main-splitter")
+        self.main_splitter.addWidget(self.left_splitter)
+        self.main_splitter.addWidget(self.side_tabs)
+        self.main_splitter.setStretchFactor(0, 3)
+        self.main_splitter.setStretchFactor(1, 1)
+        self.main_splitter.setSizes([900, 380])
+        self.left_splitter.setSizes([560, 200])
+        self.setCentralWidget(self.main_splitter)
+        self.destination_label = QLabel()
+        self.toolchain_label = QLabel("Looking for FFmpeg…")
+        self.statusBar().addPermanentWidget(self.destination_label)
+        self.statusBar().addPermanentWidget(self.toolchain_label)
+        self._show_destination()
+
+    def _build_table(self) -> QTableView:
+        table = QTableView()
+        table.setModel(self.controller.model)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        table.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked
+            | QAbstractItemView.EditTrigger.EditKeyPressed
+            | QAbstractItemView.EditTrigger.SelectedClicked
+        )
+        table.setItemDelegateForColumn(Column.PROGRESS, ProgressDelegate(table))
+        table.setItemDelegateForColumn(Column.CONTENT_TYPE, ContentTypeDelegate(table))
+        table.setItemDelegateForColumn(Column.CONTENT_ID, ContentIdDelegate(table))
+        table.setAlternatingRowColors(True)
+        table.setWordWrap(False)
+        table.verticalHeader().setVisible(False)
+        table.verticalHeader().setDefaultSectionSize(26)
+        header = table.horizontalHeader()
+        header.setStretchLastSection(True)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for column, width in COLUMN_WIDTHS.items():
+            header.resizeSection(column, width)
+        table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        table.customContextMenuRequested.connect(self._context_menu)
+        return table
+
+    def _connect(self) -> None:
+        a, c = self.actions, self.controller
+        a.add_files.triggered.connect(self.pick_files)
+        a.add_folder.triggered.connect(self.pick_folder)
+        a.start.triggered.connect(c.start)
+        a.pause.triggered.connect(c.pause)
+        a.cancel.triggered.connect(lambda: c.cancel(self.selected_ids()))
+        a.retry.triggered.connect(lambda: c.retry(self.selected_ids()))
+        a.remove.triggered.connect(self.remove_selected)
+        a.move_top.triggered.connect(lambda: self._move("top"))
+        a.move_up.triggered.connect(lambda: self._move("up"))
+        a.move_down.triggered.connect(lambda: self._move("down"))
+        a.publish.triggered.connect(self.publish_selected)
+        a.open_folder.triggered.connect(self.open_output_folder)
+        a.copy_url.triggered.connect(self.copy_url)
+        a.details.triggered.connect(self.show_details)
+        a.settings.triggered.connect(self.show_settings)
+        a.show_log.triggered.connect(self.show_log)
+        a.quit.triggered.connect(self.close)
+        self.drop_zone.add_files_clicked.connect(self.pick_files)
+        self.drop_zone.add_folder_clicked.connect(self.pick_folder)
+        self.table.selectionModel().selectionChanged.connect(self._on_selection)
+        self.table.doubleClicked.connect(self._on_double_click)
+        model = c.model
+        model.rowsInserted.connect(self._on_rows_changed)
+        model.rowsRemoved.connect(self._on_rows_changed)
+        model.modelReset.connect(self._on_rows_changed)
+        c.message.connect(lambda text: self.statusBar().showMessage(text, STATUS_MS))
+        c.running_changed.connect(lambda _running: self._update_actions())
+        c.job_updated.connect(lambda _id: self._update_actions())
+        c.blockers_changed.connect(self._update_actions)
+        c.toolchain_changed.connect(self._show_toolchain)
+        c.queue_finished.connect(self._on_queue_finished)
+        self.ladder_editor.ladder_changed.connect(self._on_ladder_changed)
+        self.ladder_editor.message.connect(lambda text: self.statusBar().showMessage(text, STATUS_MS))
+        self.publish_panel.url_copied.connect(
+            lambda url: self.statusBar().showMessage(f"Copied {url}", STATUS_MS)
+        )
+
+    # ---- selection and action state
+
+    def selected_ids(self) -> list[int]:
+        """Ids of the selected jobs, in queue order."""
+        rows = sorted(index.row() for index in self.table.selectionModel().selectedRows())
+        return [self.controller.model.record_at(row).id for row in rows]
+
+    def selected_records(self) -> list[JobRecord]:
+        """The selected jobs' records, in queue order."""
+        model = self.controller.model
+        return [r for r in (model.record(i) for i in self.selected_ids()) if r is not None]
+
+    def _on_selection(self) -> None:
+        current = self.table.selectionModel().currentIndex()
+        records = self.selected_records()
+        if current.isValid() and any(
+            r.id == self.controller.model.record_at(current.row()).id for r in records
+        ):
+            self.metadata.show_job(self.controller.model.record_at(current.row()))
+        else:
+            self.metadata.show_job(records[0] if records else None)
+        self._update_actions()
+
+    def _update_actions(self) -> None:
+        a, c = self.actions, self.controller
+        records = self.selected_records()
+        states = {r.state for r in records}
+        blockers = c.start_blockers()
+        a.start.setEnabled(not blockers and not c.running)
+        a.pause.setEnabled(c.running)
+        a.start.setToolTip("Start the queue" if not blockers else "Cannot start: " + "; ".join(blockers))
+        self.blocker.setText(("Start disabled: " + blockers[0]) if blockers else "")
+        self.blocker.setToolTip("\n".join(blockers))
+        a.cancel.setEnabled(any(s in WAITING or s.is_active for s in states))
+        a.retry.setEnabled(bool(states & RETRYABLE))
+        for action in (a.remove, a.move_top, a.move_up, a.move_down):
+            action.setEnabled(bool(records))
+        any_done = any(r.state is JobState.DONE for r in c.model.records())
+        a.publish.setEnabled(JobState.DONE in states or (not records and any_done))
+        a.open_folder.setEnabled(len(records) == 1 and bool(records[0].out_dir))
+        a.copy_url.setEnabled(any(r.hls_url for r in records))
+        a.details.setEnabled(len(records) == 1)
+
+    def _on_rows_changed(self) -> None:
+        self.queue_stack.setCurrentWidget(self.table if self.controller.model.rowCount() else self.drop_zone)
+        self._update_actions()
+
+    def _show_toolchain(self) -> None:
+        c = self.controller
+        if c.toolchain is not None:
+            self.toolchain_label.setText(f"FFmpeg {c.toolchain.capabilities.version}")
+            self.toolchain_label.setToolTip(c.toolchain.ffmpeg)
+        else:
+            self.toolchain_label.setText("FFmpeg missing")
+            self.toolchain_label.setToolTip(c.toolchain_error or "")
+        self._update_actions()
+
+    def _show_destination(self) -> None:
+        _, where = tasks.destination_summary(self.settings.destination)
+        self.destination_label.setText(f"Publishing to {where}")
+        self.publish_panel.refresh_destination()
+
+    # ---- adding files
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if paths_from_mime(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if paths_from_mime(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = paths_from_mime(event.mimeData())
+        if paths:
+            event.acceptProposedAction()
+            self.add_paths(paths)
+
+    def add_paths(self, paths: list[Path]) -> None:
+        """Queue files and folders (folders are scanned in a worker)."""
+        self.controller.add_paths(paths)
+
+    def pick_files(self) -> None:
+        names, _ = QFileDialog.getOpenFileNames(self, "Add video files", "", VIDEO_FILTER)
+        self.add_paths([Path(n) for n in names])
+
+    def pick_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Add a folder of videos")
+        if folder:
+            self.add_paths([Path(folder)])
+
+    # ---- row actions
+
+    def confirm(self, title: str, text: str) -> bool:
+        """Ask a yes/no decision (the only modal dialogs of the app)."""
+        answer = QMessageBox.question(self, title, text, defaultButton=QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def remove_selected(self) -> None:
+        records = self.selected_records()
+        if not records:
+            return
+        running = sum(r.state.is_active for r in records)
+        text = f"Remove {len(records)} job(s) from the queue and the history? Output folders are kept."
+        if running:
+            text += f"\n\n{running} of them are running and will be cancelled."
+        if self.confirm("Remove jobs", text):
+            self.controller.remove([r.id for r in records])
+
+    def _move(self, where: Any) -> None:
+        ids = self.selected_ids()
+        self.controller.move(ids, where)
+        selection = self.table.selectionModel()
+        selection.clearSelection()
+        flags = selection.SelectionFlag.Select | selection.SelectionFlag.Rows
+        for job_id in ids:
+            row = self.controller.model.row_of(job_id)
+            if row is not None:
+                selection.select(self.controller.model.index(row, 0), flags)
+
+    def publish_selected(self) -> None:
+        ids = self.selected_ids()
+        queued = self.controller.publish(ids or None)
+        if queued:
+            self.statusBar().showMessage(f"Publishing {queued} job(s)", STATUS_MS)
+
+    def open_output_folder(self) -> None:
+        records = self.selected_records()
+        if records and records[0].out_dir:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(records[0].out_dir))
+
+    def copy_url(self) -> None:
+        urls = [r.hls_url for r in self.selected_records() if r.hls_url]
+        if urls:
+            QGuiApplication.clipboard().setText("\n".join(urls))
+            self.statusBar().showMessage(f"Copied {len(urls)} URL(s)", STATUS_MS)
+
+    def show_details(self) -> DetailsDialog | None:
+        records = self.selected_records()
+        if len(records) != 1:
+            return None
+        dialog = DetailsDialog(records[0], self.store.history(records[0].id), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def _on_double_click(self, index: Any) -> None:
+        if index.column() not in (Column.CONTENT_TYPE, Column.CONTENT_ID):
+            self.show_details()
+
+    def _context_menu(self, pos: QPoint) -> None:
+        row_menu(self, self.actions).popup(self.table.viewport().mapToGlobal(pos))
+
+    def _on_queue_finished(self, done: int, failed: int) -> None:
+        text = f"{done} done" + (f", {failed} failed" if failed else "")
+        self.notifier.notify("Queue finished", text)
+
+    # ---- settings
+
+    def _on_ladder_changed(self, rungs: list[Rung] | None, problems: list[str]) -> None:
+        self.controller.set_ladder(rungs, problems)
+        if rungs is not None:
+            self.settings = self.settings.model_copy(update={"ladder": rungs})
+            self.controller.settings = self.settings
+            self._save_timer.start()
+
+    def show_settings(self) -> SettingsDialog:
+        if self._settings_dialog is None:
+            dialog = SettingsDialog(self.settings, self.controller, self)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.settings_accepted.connect(self.apply_settings)
+            dialog.destroyed.connect(self._forget_settings_dialog)
+            self._settings_dialog = dialog
+        self._settings_dialog.show()
+        self._settings_dialog.raise_()
+        return self._settings_dialog
+
+    def _forget_settings_dialog(self) -> None:
+        self._settings_dialog = None
+
+    def apply_settings(self, settings: AppSettings, secret: str = "") -> None:
+        """Use and save new settings (the ladder and window layout stay as they are now)."""
+        self.settings = settings.model_copy(update={"ladder": self.settings.ladder, "ui": self.settings.ui})
+        self.controller.apply_settings(self.settings)
+        self.save_settings()
+        self._show_destination()
+        if secret:
+            access_key = self.settings.destination.access_key_id
+            worker = CallWorker("secret", tasks.save_secret, secret, access_key)
+            worker.signals.done.connect(self._on_secret_saved)
+            worker.signals.failed.connect(self._on_secret_failed)
+            worker.signals.released.connect(self._release)
+            self._workers[worker.serial] = worker
+            self.controller.pools.io.start(worker)
+
+    def _on_secret_saved(self, _tag: object, _value: object) -> None:
+        self.statusBar().showMessage("Secret access key saved in the system keyring", STATUS_MS)
+
+    def _on_secret_failed(self, _tag: object, error: HlsStudioError) -> None:
+        self.statusBar().showMessage(error.message, STATUS_MS)
+
+    def _release(self, serial: int) -> None:
+        self._workers.pop(serial, None)
+
+    def save_settings(self) -> None:
+        """Write the settings file now."""
+        self._save_timer.stop()
+        try:
+            save_settings(self.settings)
+        except OSError as exc:
+            self.statusBar().showMessage(f"Settings not saved: {exc}", STATUS_MS)
+
+    def show_log(self) -> LogWindow:
+        if self._log_window is None:
+            self._log_window = LogWindow(log_file(), self.controller.pools.io)
+            self._log_window.setWindowIcon(app_icon())
+        self._log_window.show()
+        self._log_window.raise_()
+        return self._log_window
+
+    # ---- window state
+
+    def restore_layout(self) -> None:
+        """Size, position and splitters as they were (1280x800 the first time)."""
+        ui = self.settings.ui
+        if not self._restore(ui.get("geometry"), self.restoreGeometry):
+            self.resize(*DEFAULT_SIZE)
+        self._restore(ui.get("state"), self.restoreState)
+        self._restore(ui.get("main_splitter"), self.main_splitter.restoreState)
+        self._restore(ui.get("left_splitter"), self.left_splitter.restoreState)
+        self._restore(ui.get("queue_header"), self.table.horizontalHeader().restoreState)
+
+    @staticmethod
+    def _restore(value: Any, restore: Any) -> bool:
+        if not isinstance(value, str) or not value:
+            return False
+        return bool(restore(QByteArray(base64.b64decode(value))))
+
+    def layout_state(self) -> dict[str, str]:
+        """Geometry and splitter states as base64 strings (for AppSettings.ui)."""
+
+        def b64(data: QByteArray) -> str:
+            return base64.b64encode(bytes(data.data())).decode("ascii")
+
+        return {
+            "geometry": b64(self.saveGeometry()),
+            "state": b64(self.saveState()),
+            "main_splitter": b64(self.main_splitter.saveState()),
+            "left_splitter": b64(self.left_splitter.saveState()),
+            "queue_header": b64(self.table.horizontalHeader().saveState()),
+        }
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self._closed:
+            event.accept()
+            return
+        active = self.controller.active_count
+        question = f"{active} job(s) are running. Quit and cancel them? They can be retried next time."
+        if active and not self.confirm("Quit HLS Studio", question):
+            event.ignore()
+            return
+        self._closed = True
+        self.settings = self.settings.model_copy(update={"ui": {**self.settings.ui, **self.layout_state()}})
+        self.save_settings()
+        self.controller.shutdown()
+        self.notifier.hide()
+        if self._log_window is not None:
+            self._log_window.close()
+        if self._owns_store:
+            self.store.close()
+        event.accept()

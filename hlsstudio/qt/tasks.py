@@ -1,0 +1,242 @@
+"""The work the app's background threads do, as plain functions over the core (no Qt here).
+
+Each function is what one worker's ``run()`` calls; it blocks (subprocess, disk, network) and so
+must never be called on the GUI thread. Errors are raised as ``HlsStudioError`` with a one-line
+message for the row and technical detail for the details view.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from hlsstudio.core.command import build_poster_command
+from hlsstudio.core.errors import HlsStudioError
+from hlsstudio.core.ladder import default_ladder
+from hlsstudio.core.manage import VIDEO_EXTENSIONS
+from hlsstudio.core.models import ContentType, EncodeSettings, JobResult, MediaInfo, PublishResult
+from hlsstudio.core.paths import cache_dir, default_local_publish_dir
+from hlsstudio.core.pipeline import JobCallbacks, JobRequest, run_job
+from hlsstudio.core.planning import build_plan
+from hlsstudio.core.probe import probe_file
+from hlsstudio.core.proc import TimedOut, run_bounded
+from hlsstudio.core.publish import PublishOptions, UploadProgress, publish_package
+from hlsstudio.core.settings import DestinationSettings
+from hlsstudio.core.storage import secrets
+from hlsstudio.core.storage.config import ENV_NAMES, SECRET_KEY_ENV, destination_from_settings, read_dotenv
+from hlsstudio.core.storage.s3 import S3Destination, failure_reason
+from hlsstudio.core.toolchain import Toolchain, find_binary, locate_toolchain
+
+THUMBNAIL_WIDTH = 320
+THUMBNAIL_TIMEOUT = 30.0
+LOG_TAIL_BYTES = 256 * 1024
+EXTRA_VIDEO_EXTENSIONS = frozenset({".3gp", ".ogv", ".vob", ".dv", ".m2v", ".mpe", ".qt"})
+
+
+def is_video_name(path: Path) -> bool:
+    """True for file names with a video extension (case-insensitive)."""
+    suffix = path.suffix.lower()
+    return suffix in VIDEO_EXTENSIONS or suffix in EXTRA_VIDEO_EXTENSIONS
+
+
+def scan_paths(paths: Iterable[Path]) -> list[Path]:
+    """Files to queue for dropped or picked ``paths``.
+
+    A file is taken as it is (a bad one fails in its own row); a folder is walked recursively for
+    video files (hidden entries skipped), sorted. Duplicates are dropped, order is kept.
+    """
+    found: dict[Path, None] = {}
+    for path in paths:
+        if path.is_dir():
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(files):
+                    candidate = Path(root) / name
+                    if not name.startswith(".") and is_video_name(candidate):
+                        found.setdefault(candidate.resolve(), None)
+        elif path.exists():
+            found.setdefault(path.resolve(), None)
+    return list(found)
+
+
+def probe_source(path: Path, ffprobe_setting: str = "") -> MediaInfo:
+    """ffprobe ``path`` with the configured (or found) ffprobe. Raises ToolchainError, ProbeError."""
+    ffprobe, _ = find_binary("ffprobe", ffprobe_setting or None)
+    return probe_file(ffprobe, path)
+
+
+def locate(ffmpeg_setting: str = "", ffprobe_setting: str = "", refresh: bool = False) -> Toolchain:
+    """The toolchain (binaries and capabilities). Raises ToolchainError."""
+    return locate_toolchain(ffmpeg_setting or None, ffprobe_setting or None, refresh=refresh)
+
+
+def run_encode_job(
+    request: JobRequest,
+    *,
+    toolchain: Toolchain,
+    info: MediaInfo | None,
+    destination_settings: DestinationSettings | None,
+    keep_local: bool,
+    callbacks: JobCallbacks,
+    cancel: threading.Event,
+) -> JobResult:
+    """``run_job`` with a destination resolved here (keyring and all, off the GUI thread).
+
+    When publishing is wanted but the destination cannot be built, the package is still made and
+    the result is "failed" with the reason, so a retry only publishes.
+    """
+    destination, problem = None, None
+    if destination_settings is not None:
+        try:
+            destination = destination_from_settings(destination_settings)
+        except HlsStudioError as exc:
+            problem = exc
+    result = run_job(
+        request,
+        toolchain=toolchain,
+        destination=destination,
+        callbacks=callbacks,
+        cancel=cancel,
+        info=info,
+        keep_local=keep_local,
+    )
+    if problem is not None and result.status == "completed":
+        return result.model_copy(
+            update={
+                "status": "failed",
+                "error": f"not published: {problem.message}",
+                "error_detail": problem.detail or None,
+            }
+        )
+    return result
+
+
+def publish_output(
+    package_dir: Path,
+    settings: DestinationSettings,
+    content_type: ContentType,
+    content_id: str,
+    *,
+    keep_local: bool,
+    on_progress: Callable[[UploadProgress], None],
+    cancel: threading.Event,
+) -> PublishResult:
+    """Publish a finished package folder; delete it afterwards unless ``keep_local``.
+
+    Raises ConfigError (destination or content id), StorageError, CancelledError.
+    """
+    destination = destination_from_settings(settings)
+    result = publish_package(
+        package_dir,
+        destination,
+        content_type,
+        content_id,
+        options=PublishOptions.from_settings(settings),
+        on_progress=on_progress,
+        cancel=cancel,
+    )
+    if not keep_local:
+        shutil.rmtree(package_dir, ignore_errors=True)
+    return result
+
+
+def destination_summary(settings: DestinationSettings) -> tuple[bool, str]:
+    """(is a bucket, where packages go) without asking the keyring: environment > .env > settings."""
+    dotenv = read_dotenv()
+    bucket = os.environ.get(ENV_NAMES["bucket"]) or dotenv.get(ENV_NAMES["bucket"]) or settings.bucket
+    if bucket.strip():
+        return True, f"bucket {bucket.strip()}"
+    folder = Path(settings.local_dir).expanduser() if settings.local_dir else default_local_publish_dir()
+    return False, f"local folder {folder} (no bucket configured)"
+
+
+def thumbnail_path(info: MediaInfo) -> Path:
+    """Where the cached poster thumbnail of a source lives (keyed by path, size and duration)."""
+    key = hashlib.sha1(f"{info.path}|{info.size}|{info.duration}".encode()).hexdigest()[:20]
+    return cache_dir() / "thumbnails" / f"{key}.jpg"
+
+
+def make_thumbnail(toolchain: Toolchain, info: MediaInfo) -> Path:
+    """One frame of the source as a small JPEG (cached); the core's poster command does the work.
+
+    Raises HlsStudioError when ffmpeg cannot extract a frame.
+    """
+    target = thumbnail_path(info)
+    if target.is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    plan, _ = build_plan(
+        info,
+        default_ladder(),
+        EncodeSettings(),
+        toolchain.capabilities,
+        out_dir=target.parent,
+        encoder="libx264",
+    )
+    partial = target.with_name(f".{target.stem}.partial.jpg")
+    width = min(THUMBNAIL_WIDTH, plan.rungs[-1].width)
+    command = build_poster_command(plan, info, partial, width, toolchain.ffmpeg)
+    try:
+        done = run_bounded(command, THUMBNAIL_TIMEOUT)
+    except (OSError, TimedOut) as exc:
+        raise HlsStudioError(f"no preview: {exc}") from exc
+    if done.returncode != 0 or not partial.is_file():
+        partial.unlink(missing_ok=True)
+        raise HlsStudioError(
+            "no preview: ffmpeg could not extract a frame", done.stderr.decode("utf-8", "replace")
+        )
+    partial.replace(target)
+    return target
+
+
+def check_connection(settings: DestinationSettings, secret: str = "") -> str:
+    """Check the destination: head the bucket (or the local folder). Returns a sentence on success.
+
+    ``secret`` (typed but not saved yet) is used instead of the keyring. Raises HlsStudioError with
+    the reason on failure.
+    """
+    environ: dict[str, str] | None = {**os.environ, SECRET_KEY_ENV: secret} if secret else None
+    destination = destination_from_settings(settings, environ=environ, max_attempts=2)
+    if not isinstance(destination, S3Destination):
+        return f"No bucket configured: publishing to the local folder {destination.description}"
+    try:
+        destination.client.head_bucket(Bucket=destination.bucket)
+    except Exception as exc:
+        raise HlsStudioError(f"connection failed: {failure_reason(exc)}", f"{type(exc).__name__}") from None
+    return f"Connected: bucket {destination.bucket} is reachable at {destination.endpoint_url}"
+
+
+def read_tail(path: Path, limit: int = LOG_TAIL_BYTES) -> str:
+    """The last ``limit`` bytes of a text file (from a line start); '' when it does not exist."""
+    try:
+        with path.open("rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            size = fh.tell()
+            fh.seek(max(0, size - limit))
+            data = fh.read()
+    except FileNotFoundError:
+        return ""
+    if size > limit and b"\n" in data:
+        data = data.split(b"\n", 1)[1]
+    return data.decode("utf-8", "replace")
+
+
+def saved_secret_exists(access_key_id: str) -> bool:
+    """Whether a secret access key is in the keyring for ``access_key_id``."""
+    return secrets.load_secret_key(access_key_id) is not None
+
+
+def save_secret(secret: str, access_key_id: str) -> None:
+    """Store the secret access key in the keyring. Raises ConfigError when the keyring refuses."""
+    secrets.save_secret_key(secret, access_key_id)
+
+
+def describe_exception(exc: BaseException) -> tuple[str, str]:
+    """(one-line message, detail) for any exception a task raised."""
+    if isinstance(exc, HlsStudioError):
+        return exc.message, exc.detail
+    return f"internal error: {type(exc).__name__}: {exc}", ""

@@ -1,0 +1,1 @@
+"""Widgets of the main window and its dialogs; each adapts one part of the core."""

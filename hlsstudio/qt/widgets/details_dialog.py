@@ -1,0 +1,110 @@
+"""A job's full story: the error and its detail (stderr tail), the ffmpeg command, validation, history."""
+
+from __future__ import annotations
+
+import shlex
+from datetime import datetime
+
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QPlainTextEdit, QTabWidget, QVBoxLayout, QWidget
+
+from hlsstudio.core.jobstore import JobRecord
+from hlsstudio.core.models import JobState
+from hlsstudio.qt import formatting
+
+
+def summary_text(record: JobRecord) -> str:
+    """The overview tab: state, outcome, error, warnings and where the output is."""
+    lines = [
+        f"File:        {record.source}",
+        f"State:       {formatting.STATE_LABELS[record.state]}",
+        f"Content:     {record.content_type.value} / {record.content_id}",
+    ]
+    result = record.result
+    if record.out_dir:
+        lines.append(f"Output:      {record.out_dir}")
+    if record.hls_url:
+        lines.append(f"Public URL:  {record.hls_url}")
+    if result is not None and result.status == "completed":
+        lines.append(
+            f"Package:     {len(result.files)} files, {formatting.size(result.total_size_bytes)}, "
+            f"{result.processing_time_seconds:.1f} s with {result.encoder}"
+        )
+        for variant in result.variants:
+            lines.append(f"  {variant.quality:>6} {variant.resolution:>10} {variant.bandwidth // 1000} kb/s")
+    if record.error:
+        lines += ["", f"Error: {record.error}"]
+    warnings = list(result.warnings) if result else list(record.info.warnings if record.info else [])
+    if warnings:
+        lines += ["", "Warnings:", *(f"  • {w}" for w in warnings)]
+    return "\n".join(lines)
+
+
+def validation_text(record: JobRecord) -> str:
+    """Every check of the validator, passed or not."""
+    report = record.result.validation if record.result else None
+    if report is None:
+        return "No validation report: the package was not finished."
+    lines = [f"Package {'passed' if report.ok else 'FAILED'} validation", ""]
+    for check in report.checks:
+        lines.append(
+            f"{'✓' if check.ok else '✗'} {check.name}" + (f": {check.message}" if check.message else "")
+        )
+    return "\n".join(lines)
+
+
+def history_text(history: list[tuple[float, JobState, str | None]]) -> str:
+    """The job's state transitions with times."""
+    lines = []
+    for at, state, error in history:
+        when = datetime.fromtimestamp(at).strftime("%Y-%m-%d %H:%M:%S")
+        lines.append(f"{when}  {formatting.STATE_LABELS[state]}" + (f" — {error}" if error else ""))
+    return "\n".join(lines) or "No history."
+
+
+class DetailsDialog(QDialog):
+    """Non-modal window with one tab per aspect of the job."""
+
+    def __init__(
+        self,
+        record: JobRecord,
+        history: list[tuple[float, JobState, str | None]],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Details — {record.name}")
+        self.resize(860, 560)
+        self.tabs = QTabWidget()
+        command = record.result.command if record.result else []
+        detail = record.error_detail or (record.result.error_detail if record.result else None)
+        self.tabs.addTab(self._text(summary_text(record)), "Summary")
+        self.tabs.addTab(self._text(detail or "No technical detail."), "Error detail")
+        self.tabs.addTab(
+            self._text(shlex.join(command) if command else "No command was run."), "FFmpeg command"
+        )
+        self.tabs.addTab(self._text(validation_text(record)), "Validation")
+        self.tabs.addTab(self._text(history_text(history)), "History")
+        if record.error:
+            self.tabs.setCurrentIndex(1 if detail else 0)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.close)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tabs)
+        layout.addWidget(buttons)
+
+    @staticmethod
+    def _text(content: str) -> QPlainTextEdit:
+        view = QPlainTextEdit(content)
+        view.setReadOnly(True)
+        view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        return view
+
+    def tab_text(self, title: str) -> str:
+        """The text of the tab called ``title`` (for tests and copy)."""
+        for i in range(self.tabs.count()):
+            if self.tabs.tabText(i) == title:
+                widget = self.tabs.widget(i)
+                assert isinstance(widget, QPlainTextEdit)
+                return widget.toPlainText()
+        raise KeyError(title)

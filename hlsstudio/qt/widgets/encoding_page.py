@@ -1,0 +1,134 @@
+"""Settings page: how packages are encoded and what happens after (segment length, preset, encoder …)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QStandardItemModel
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
+
+from hlsstudio.core.models import X264_PRESETS, ContentType
+from hlsstudio.core.paths import default_output_dir
+from hlsstudio.core.settings import AppSettings
+from hlsstudio.core.toolchain import Toolchain
+
+PRESET_ADVICE = {
+    "ultrafast": "fastest encode, largest files — drafts only",
+    "superfast": "very quick, large files — previews",
+    "veryfast": "quick turnaround, ~20% larger files",
+    "faster": "a little quicker than fast, slightly larger files",
+    "fast": "the default: good balance",
+    "medium": "x264's default: smaller files, ~1.5x slower",
+    "slow": "best compression for final masters, much slower",
+    "slower": "best compression for final masters, much slower",
+    "veryslow": "best compression for final masters, much slower",
+}
+ENCODERS = (("auto", "Auto"), ("libx264", "libx264 (CPU)"), ("nvenc", "NVENC (NVIDIA GPU)"))
+
+
+class EncodingPage(QWidget):
+    """Encode settings, output folder, concurrency and publishing behaviour."""
+
+    def __init__(self, settings: AppSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        encode = settings.encode
+        self.segment = QDoubleSpinBox()
+        self.segment.setRange(2.0, 10.0)
+        self.segment.setSingleStep(0.5)
+        self.segment.setSuffix(" s")
+        self.segment.setValue(encode.segment_duration)
+        self.preset = QComboBox()
+        for name in X264_PRESETS:
+            self.preset.addItem(name, name)
+            self.preset.setItemData(self.preset.count() - 1, PRESET_ADVICE[name], Qt.ItemDataRole.ToolTipRole)
+        self.preset.setCurrentIndex(self.preset.findData(encode.preset))
+        self.preset.currentIndexChanged.connect(self._preset_tip)
+        self.encoder = QComboBox()
+        for value, label in ENCODERS:
+            self.encoder.addItem(label, value)
+        self.encoder.setCurrentIndex(max(0, self.encoder.findData(encode.encoder)))
+        self.thumbnails = QDoubleSpinBox()
+        self.thumbnails.setRange(1.0, 600.0)
+        self.thumbnails.setSuffix(" s")
+        self.thumbnails.setValue(encode.thumbnail_interval)
+        self.output_dir = QLineEdit(settings.output_dir)
+        self.output_dir.setPlaceholderText(str(default_output_dir()))
+        self.concurrent = QSpinBox()
+        self.concurrent.setRange(1, 8)
+        self.concurrent.setValue(settings.concurrent_jobs)
+        self.keep_local = QCheckBox("Keep the local package after publishing")
+        self.keep_local.setChecked(settings.keep_local_after_publish)
+        self.auto_publish = QCheckBox("Publish automatically when a job finishes")
+        self.auto_publish.setChecked(settings.auto_publish)
+        self.content_type = QComboBox()
+        for kind in ContentType:
+            self.content_type.addItem(kind.value.capitalize(), kind.value)
+        self.content_type.setCurrentIndex(max(0, self.content_type.findData(settings.default_content_type)))
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.output_dir, 1)
+        folder_row.addWidget(browse)
+        form = QFormLayout(self)
+        form.addRow("Segment duration:", self.segment)
+        form.addRow("x264 preset:", self.preset)
+        form.addRow("Encoder:", self.encoder)
+        form.addRow("Thumbnail every:", self.thumbnails)
+        form.addRow("Output folder:", folder_row)
+        form.addRow("Concurrent jobs:", self.concurrent)
+        form.addRow("New files are:", self.content_type)
+        form.addRow("", self.keep_local)
+        form.addRow("", self.auto_publish)
+        self._preset_tip()
+
+    def _preset_tip(self) -> None:
+        self.preset.setToolTip(PRESET_ADVICE.get(self.preset.currentData(), ""))
+
+    def _browse(self) -> None:
+        start = self.output_dir.text() or str(default_output_dir())
+        folder = QFileDialog.getExistingDirectory(self, "Output folder", start)
+        if folder:
+            self.output_dir.setText(folder)
+
+    def show_toolchain(self, toolchain: Toolchain | None) -> None:
+        """Grey out NVENC, with the reason as tooltip, when this machine cannot use it."""
+        model = self.encoder.model()
+        assert isinstance(model, QStandardItemModel)
+        item = model.item(self.encoder.findData("nvenc"))
+        usable = toolchain is not None and toolchain.capabilities.nvenc_usable
+        reason = toolchain.capabilities.nvenc_reason if toolchain else "FFmpeg has not been checked yet"
+        item.setEnabled(usable)
+        item.setToolTip("" if usable else f"NVENC is not available: {reason}")
+        if toolchain is not None and not usable and self.encoder.currentData() == "nvenc":
+            self.encoder.setCurrentIndex(self.encoder.findData("auto"))
+
+    def values(self, settings: AppSettings) -> dict[str, Any]:
+        """The AppSettings fields this page edits."""
+        encode = settings.encode.model_copy(
+            update={
+                "segment_duration": self.segment.value(),
+                "preset": self.preset.currentData(),
+                "encoder": self.encoder.currentData(),
+                "thumbnail_interval": self.thumbnails.value(),
+            }
+        )
+        return {
+            "encode": encode,
+            "output_dir": self.output_dir.text().strip(),
+            "concurrent_jobs": self.concurrent.value(),
+            "keep_local_after_publish": self.keep_local.isChecked(),
+            "auto_publish": self.auto_publish.isChecked(),
+            "default_content_type": self.content_type.currentData(),
+        }
