@@ -5,10 +5,10 @@
   own empty home (``hlsstudio_home``): settings, caches, logs, job databases and outputs never
   touch the real user folders, nor leak from one test to the next.
 * ``QT_QPA_PLATFORM`` defaults to ``offscreen``.
-* ``media`` builds test sources with ffmpeg from lavfi (``tests/mediagen.py``), each once per
-  session, on first use: ``media.hevc_hdr10``, ``media["two_audio"]``, ``media.sample("vfr")``, or
-  ad-hoc clips with ``media.clip(duration=6, width=640, height=360)``. The files are shared: copy
-  one before changing it.
+* ``media`` builds test sources with ffmpeg from lavfi (named in ``tests/mediasamples.py``, made
+  with ``tests/mediagen.py``), each once per session, on first use: ``media.hevc_hdr10``,
+  ``media["two_audio"]``, ``media.sample("vfr")``, or ad-hoc clips with
+  ``media.clip(duration=6, width=640, height=360)``. The files are shared: copy one before changing it.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.mediagen import MediaSet, ffmpeg_path, ffprobe_path
+from tests.mediagen import ffmpeg_path, ffprobe_path
+from tests.mediasamples import MediaSet
 
 SESSION_HOME = Path(tempfile.mkdtemp(prefix="hlsstudio-test-home-"))
 os.environ["HLSSTUDIO_HOME"] = str(SESSION_HOME)
@@ -63,7 +64,7 @@ def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def media(media_dir: Path) -> MediaSet:
-    """Generated test media by name (see ``tests.mediagen.SAMPLES``), built on first use, shared."""
+    """Generated test media by name (see ``tests.mediasamples.SAMPLES``), built on first use, shared."""
     return MediaSet(media_dir)
 
 

@@ -1,12 +1,25 @@
-"""House rules as tests: the core never imports Qt, ruff is clean, mypy strict on the core is clean."""
+"""The house rules as tests, so `make test` and CI enforce them.
+
+* ``ruff check`` and ``ruff format --check`` are clean over hlsstudio, tests, bench and scripts.
+* ``mypy`` (strict on ``hlsstudio.core``, as pyproject.toml says) is clean on the core.
+* The core never imports Qt (PySide6/PyQt/qtpy, or ``hlsstudio.qt``): no core source file names
+  one, and importing every core module in a fresh interpreter where Qt imports are blocked works
+  and loads no Qt module.
+
+A failing tool check prints the tool's own output.
+"""
 
 from __future__ import annotations
 
 import ast
 import importlib.util
+import json
+import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,23 +38,32 @@ QT_MODULES = (
 )
 LINTED = [name for name in ("hlsstudio", "tests", "bench", "scripts") if (ROOT / name).is_dir()]
 
-# Run in a fresh interpreter: record every attempt to import a Qt module while importing modules.
-IMPORT_WATCH = """
-import importlib, importlib.abc, pkgutil, sys
+# Run in a fresh interpreter: import every core module (and any module named on the command line)
+# while a meta-path finder refuses, and records, every attempt to import a Qt module.
+BLOCKED_QT_IMPORT = """
+import importlib, importlib.abc, json, pkgutil, sys
 QT = {qt!r}
 attempts = []
-class Watch(importlib.abc.MetaPathFinder):
+def is_qt(name):
+    return any(name == q or name.startswith(q + ".") for q in QT)
+class BlockQt(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
-        if any(name == q or name.startswith(q + ".") for q in QT):
+        if is_qt(name):
             attempts.append(name)
+            raise ImportError(f"{{name}} is not available to hlsstudio.core")
         return None
-sys.meta_path.insert(0, Watch())
+sys.meta_path.insert(0, BlockQt())
 import hlsstudio.core
 names = [m.name for m in pkgutil.walk_packages(hlsstudio.core.__path__, "hlsstudio.core.")] + sys.argv[1:]
+failed = {{}}
 for name in names:
-    importlib.import_module(name)
-loaded = sorted(m for m in sys.modules if any(m == q or m.startswith(q + ".") for q in QT))
-print(len(names), sorted(set(attempts)), loaded)
+    try:
+        importlib.import_module(name)
+    except ImportError as exc:
+        failed[name] = str(exc)
+loaded = sorted(m for m in sys.modules if is_qt(m))
+report = {{"count": len(names), "attempts": sorted(set(attempts)), "failed": failed, "loaded": loaded}}
+print(json.dumps(report))
 """
 
 
@@ -74,15 +96,17 @@ def imported_names(path: Path, package: str | None = None) -> set[str]:
     return names
 
 
-def watch_imports(*extra: str) -> tuple[int, str, str]:
+def import_core_with_qt_blocked(*extra: str) -> dict[str, Any]:
     done = subprocess.run(
-        [sys.executable, "-c", IMPORT_WATCH.format(qt=QT_MODULES), *extra],
+        [sys.executable, "-c", BLOCKED_QT_IMPORT.format(qt=QT_MODULES), *extra],
         capture_output=True, text=True, timeout=180, check=False, cwd=ROOT,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    count, rest = done.stdout.strip().split(" ", 1)
-    attempts, loaded = rest.split("] [")
-    return int(count), attempts + "]", "[" + loaded
+    report: dict[str, Any] = json.loads(done.stdout)
+    return report
+
+
+# --- the core/Qt boundary -------------------------------------------------------------------------
 
 
 def test_no_core_module_imports_qt_statically() -> None:
@@ -94,43 +118,61 @@ def test_no_core_module_imports_qt_statically() -> None:
 
 def test_the_static_check_catches_offenders(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
-    text = (
-        "import os\nfrom PySide6.QtCore import QObject\nfrom .. import qt\nimportlib.import_module('qtpy')\n"
+    sample.write_text(
+        "import os\nfrom PySide6.QtCore import QObject\nimport hlsstudio.qt.app\nfrom .. import qt\n"
+        "importlib.import_module('qtpy')\n",
+        encoding="utf-8",
     )
-    sample.write_text(text, encoding="utf-8")
     found = sorted(filter(is_qt, imported_names(sample, package="hlsstudio.core")))
-    assert found == ["PySide6.QtCore", "PySide6.QtCore.QObject", "hlsstudio.qt", "qtpy"]
+    assert found == ["PySide6.QtCore", "PySide6.QtCore.QObject", "hlsstudio.qt", "hlsstudio.qt.app", "qtpy"]
 
 
-def test_importing_the_whole_core_never_touches_qt() -> None:
-    count, attempts, loaded = watch_imports()
-    assert count >= 10
-    assert (attempts, loaded) == ("[]", "[]")
+def test_the_whole_core_imports_with_qt_blocked_and_never_loads_it() -> None:
+    report = import_core_with_qt_blocked()
+    assert report["count"] >= 10
+    assert (report["attempts"], report["failed"], report["loaded"]) == ([], {}, [])
 
 
-@pytest.mark.skipif(importlib.util.find_spec("PySide6") is None, reason="PySide6 is not installed")
-def test_the_import_watch_sees_a_qt_import() -> None:
-    _count, attempts, loaded = watch_imports("PySide6.QtCore")
-    assert "PySide6" in attempts and "PySide6.QtCore" in loaded
+def test_the_blocker_refuses_and_reports_a_qt_import() -> None:
+    report = import_core_with_qt_blocked("PySide6.QtCore")
+    assert "PySide6" in report["attempts"]
+    assert list(report["failed"]) == ["PySide6.QtCore"]
+    assert "not available to hlsstudio.core" in report["failed"]["PySide6.QtCore"]
+    assert report["loaded"] == []
 
 
-def tool_available(module: str) -> bool:
-    return importlib.util.find_spec(module) is not None
+# --- the tools ----------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not tool_available("ruff"), reason="ruff is not installed (pip install -e '.[dev]')")
+def tool(name: str) -> str:
+    beside = Path(sys.executable).with_name(name)
+    found = str(beside) if beside.is_file() else shutil.which(name)
+    if not found:
+        pytest.skip(f"{name} is not installed (pip install -e '.[dev]')")
+    return found
+
+
+def check_clean(*command: str) -> None:
+    """Run ``command`` in the project root; fail with its whole output unless it exits 0."""
+    done = subprocess.run(list(command), cwd=ROOT, check=False, capture_output=True, text=True, timeout=600)
+    if done.returncode != 0:
+        shown = " ".join([Path(command[0]).name, *command[1:]])
+        pytest.fail(f"{shown} exited {done.returncode}:\n{done.stdout}{done.stderr}", pytrace=False)
+
+
 def test_ruff_check_is_clean() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "--no-cache", *LINTED],
-        capture_output=True, text=True, timeout=300, check=False, cwd=ROOT,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr
+    check_clean(tool("ruff"), "check", "--no-cache", *LINTED)
 
 
-@pytest.mark.skipif(not tool_available("mypy"), reason="mypy is not installed (pip install -e '.[dev]')")
+def test_ruff_format_is_clean() -> None:
+    check_clean(tool("ruff"), "format", "--check", "--no-cache", *LINTED)
+
+
+def test_mypy_is_strict_on_the_core() -> None:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    overrides = config["tool"]["mypy"].get("overrides", [])
+    assert any(o.get("module") == "hlsstudio.core.*" and o.get("strict") is True for o in overrides)
+
+
 def test_mypy_strict_on_core_is_clean() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "mypy", "hlsstudio/core"],
-        capture_output=True, text=True, timeout=600, check=False, cwd=ROOT,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr
+    check_clean(tool("mypy"), "hlsstudio/core")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+import threading
+import time
 from typing import Any, TextIO
 
 from pydantic import BaseModel
@@ -63,7 +65,8 @@ class ProgressBar:
         self.label = label
         self._drawn = False
 
-    def update(self, progress: Progress) -> None:
+    def update(self, progress: Progress, suffix: str = "") -> None:
+        """Redraw the line for ``progress`` (``suffix`` is appended, e.g. upload figures)."""
         if not self.enabled:
             return
         width = max(10, min(40, shutil.get_terminal_size((80, 20)).columns - 60))
@@ -71,7 +74,7 @@ class ProgressBar:
         speed = f"{progress.speed:.2f}x" if progress.speed else "--"
         line = (
             f"\r{self.label[:24]:24} [{'#' * filled}{'.' * (width - filled)}] "
-            f"{progress.fraction * 100:5.1f}% {speed:>7} ETA {format_seconds(progress.eta)}"
+            f"{progress.fraction * 100:5.1f}% {speed:>7} ETA {format_seconds(progress.eta)}{suffix}\x1b[K"
         )
         self.stream.write(line)
         self.stream.flush()
@@ -82,3 +85,47 @@ class ProgressBar:
             self.stream.write("\n")
             self.stream.flush()
             self._drawn = False
+
+
+class JobLine:
+    """One terminal line for a job that encodes and uploads at once; thread-safe and throttled.
+
+    ``encode`` and ``upload`` are the job callbacks (upload reports come from worker threads).
+    """
+
+    def __init__(self, label: str, enabled: bool | None = None, stream: TextIO | None = None) -> None:
+        self._bar = ProgressBar(label, stream=stream, enabled=enabled)
+        self._lock = threading.Lock()
+        self._encode = Progress()
+        self._upload: tuple[int, int, int, int] | None = None  # bytes sent, bytes, files done, files
+        self._last = 0.0
+
+    def encode(self, progress: Progress) -> None:
+        with self._lock:
+            self._encode = progress
+            self._draw(progress.done)
+
+    def upload(self, report: Any) -> None:
+        with self._lock:
+            self._upload = (
+                report.overall_bytes_sent,
+                report.overall_bytes,
+                report.files_done,
+                report.files_total,
+            )
+            self._draw(report.files_done == report.files_total)
+
+    def _draw(self, force: bool) -> None:
+        now = time.monotonic()
+        if not self._bar.enabled or (not force and now - self._last < 0.2):
+            return
+        self._last = now
+        suffix = ""
+        if self._upload is not None:
+            sent, total, done, files = self._upload
+            suffix = f"  upload {done}/{files} files {format_bytes(sent)}/{format_bytes(total)}"
+        self._bar.update(self._encode, suffix)
+
+    def close(self) -> None:
+        with self._lock:
+            self._bar.close()

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from hlsstudio.cli.output import ProgressBar, fail, format_bytes, print_json
+from hlsstudio.cli.output import JobLine, ProgressBar, fail, format_bytes, print_json
 from hlsstudio.core import paths
 from hlsstudio.core.errors import ConfigError
 from hlsstudio.core.manage import (
@@ -234,8 +234,7 @@ def _job_runner(
     ladder, encode = request_settings(args)
     toolchain = toolchain_from_settings()
     out_dir = getattr(args, "out_dir", None) or settings.resolved_output_dir() / args.content_id
-    encode_bar = ProgressBar(f"encode {args.content_id}", enabled=False if args.json else None)
-    upload_bar = ByteBar(f"upload {args.content_id}", enabled=not args.json)
+    line = JobLine(args.content_id, enabled=False if args.json else None)
 
     def run(source: Path) -> JobResult:
         request = pipeline.JobRequest(
@@ -246,14 +245,13 @@ def _job_runner(
             content_type=args.content_type,
             content_id=args.content_id,
         )
-        callbacks = pipeline.JobCallbacks(on_progress=encode_bar.update, on_upload=upload_bar.upload)
+        callbacks = pipeline.JobCallbacks(on_progress=line.encode, on_upload=line.upload)
         try:
             result: JobResult = pipeline.run_job(
                 request, toolchain=toolchain, destination=destination, callbacks=callbacks, cancel=cancel
             )
         finally:
-            encode_bar.close()
-            upload_bar.close()
+            line.close()
         return result
 
     return run

@@ -5,6 +5,8 @@ The filter graph normalises the source once (deinterlace, constant frame rate, H
 thumbnails. Keyframes are forced by time (``n_forced * segment``), scene-cut keyframes are off and
 the GOP cap sits above the segment length, so every rung has an IDR at every segment boundary and
 nowhere else. Rotation is applied by ffmpeg's autorotate; sizes come from the display size.
+Segments and thumbnails are written under a temporary name and renamed when complete, so a file
+under its final name is finished (the live publisher relies on that).
 """
 
 from __future__ import annotations
@@ -165,7 +167,7 @@ def _hls_output(plan: EncodePlan) -> list[str]:
         "-hls_playlist_type", "vod",
         "-hls_list_size", "0",
         "-hls_segment_type", "mpegts",
-        "-hls_flags", "independent_segments",
+        "-hls_flags", "independent_segments+temp_file",
         "-hls_segment_filename", str(out / SEGMENT_PATTERN),
         "-var_stream_map", var_stream_map(plan),
         str(out / PLAYLIST_PATTERN),
@@ -176,7 +178,7 @@ def _thumbnail_output(plan: EncodePlan) -> list[str]:
     if not plan.thumbnail_interval:
         return []
     return ["-map", "[thumbs]", "-fps_mode:v", "passthrough", "-c:v", "mjpeg", "-q:v", "4",
-            "-f", "image2", "-start_number", "0",
+            "-f", "image2", "-atomic_writing", "1", "-start_number", "0",
             str(plan.out_dir / THUMB_PATTERN)]  # fmt: skip
 
 

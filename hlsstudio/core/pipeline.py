@@ -29,6 +29,7 @@ from hlsstudio.core.errors import (
 )
 from hlsstudio.core.hls.master import MasterVariantSpec, finalize_master, measure_playlist
 from hlsstudio.core.hls.validate import validate_package
+from hlsstudio.core.livepublish import LivePublisher
 from hlsstudio.core.models import (
     ContentType,
     EncodeSettings,
@@ -41,7 +42,6 @@ from hlsstudio.core.models import (
 from hlsstudio.core.planning import build_plan, choose_encoder
 from hlsstudio.core.probe import probe_file
 from hlsstudio.core.proc import TimedOut, run_bounded
-from hlsstudio.core.publish import publish_package
 from hlsstudio.core.runner import RunOutcome, run_ffmpeg
 from hlsstudio.core.storage.base import Destination
 from hlsstudio.core.toolchain import Toolchain
@@ -85,6 +85,7 @@ class JobRequest(BaseModel):
     settings: EncodeSettings
     content_type: ContentType | None = None
     content_id: str | None = None
+    publish_while_encoding: bool = True
 
 
 def work_dir_for(out_dir: Path) -> Path:
@@ -123,19 +124,26 @@ class _Run:
     callbacks: JobCallbacks
     cancel: threading.Event
     trace: JobTrace
+    live: LivePublisher | None = None
 
 
 def _encode(plan: EncodePlan, run: _Run) -> EncodePlan:
     """Run the encode; an NVENC run that fails before any progress is retried once with libx264."""
     run.trace.command = build_hls_command(plan, run.toolchain.ffmpeg)
     run.trace.encoder = plan.encoder
-    outcome = run_ffmpeg(
-        run.trace.command,
-        duration=run.info.duration,
-        on_progress=run.callbacks.on_progress,
-        cancel=run.cancel,
-        stall_timeout=run.settings.stall_timeout,
-    )
+    if run.live is not None:
+        run.live.watch(plan.out_dir)
+    try:
+        outcome = run_ffmpeg(
+            run.trace.command,
+            duration=run.info.duration,
+            on_progress=run.callbacks.on_progress,
+            cancel=run.cancel,
+            stall_timeout=run.settings.stall_timeout,
+        )
+    finally:
+        if run.live is not None:
+            run.live.stop_watching(plan.out_dir if not run.cancel.is_set() else None)
     if outcome.returncode != 0 and plan.encoder == "h264_nvenc" and not outcome.progress_seen:
         reason = _ffmpeg_reason(outcome).removeprefix("ffmpeg failed: ")
         run.trace.warnings.append(f"NVENC failed at start ({reason}): re-encoded with libx264")
@@ -217,12 +225,14 @@ def transcode(
     callbacks: JobCallbacks | None = None,
     cancel: threading.Event | None = None,
     trace: JobTrace | None = None,
+    live: LivePublisher | None = None,
 ) -> JobResult:
     """Turn ``source`` into a validated HLS package at ``out_dir`` (replacing what was there).
 
     Returns a completed JobResult. Raises ProbeError, LadderError, TranscodeError (incl. StallError),
     ValidationFailed or CancelledError; on any of them no partial output remains and ``out_dir``
-    is untouched.
+    is untouched. With ``live``, finished segments and thumbnails are uploaded while ffmpeg runs;
+    a failure or cancel removes what was uploaded (``finish`` the publisher after success).
     """
     callbacks = callbacks or JobCallbacks()
     cancel = cancel or threading.Event()
@@ -242,7 +252,7 @@ def transcode(
         )
         trace.warnings.extend(notes)
         callbacks.on_state(JobState.TRANSCODING)
-        plan = _encode(plan, _Run(toolchain, info, settings, callbacks, cancel, trace))
+        plan = _encode(plan, _Run(toolchain, info, settings, callbacks, cancel, trace, live))
         if cancel.is_set():
             raise CancelledError()
         callbacks.on_progress(Progress(fraction=1.0, out_time=info.duration, eta=0.0, done=True))
@@ -250,7 +260,15 @@ def transcode(
         variants, report = _finish(plan, info, toolchain, settings, trace)
         files = sorted(p.relative_to(work).as_posix() for p in work.rglob("*") if p.is_file())
         total = sum((work / f).stat().st_size for f in files)
+        if live is not None:
+            live.drain()  # uploads read from the working folder: let them end before it moves
         install_package(work, out_dir)
+    except BaseException:
+        if live is not None:
+            removed = live.abort()
+            if removed:
+                trace.warnings.append(f"{removed} files uploaded while encoding were removed again")
+        raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return JobResult(
@@ -289,28 +307,15 @@ def _failed(
     )
 
 
-def _publish(
-    result: JobResult,
-    *,
-    request: JobRequest,
-    destination: Destination,
-    callbacks: JobCallbacks,
-    cancel: threading.Event,
-    keep_local: bool,
-) -> JobResult:
-    assert request.content_type is not None and request.content_id is not None and result.output_dir
+def _publish(result: JobResult, live: LivePublisher, callbacks: JobCallbacks, keep_local: bool) -> JobResult:
+    assert result.output_dir
     callbacks.on_state(JobState.PUBLISHING)
     try:
-        published = publish_package(
-            Path(result.output_dir),
-            destination,
-            request.content_type,
-            request.content_id,
-            on_progress=callbacks.on_upload,
-            cancel=cancel,
-        )
+        published = live.finish(Path(result.output_dir))
     except CancelledError:
-        return result.model_copy(update={"status": "cancelled", "error": "publishing cancelled"})
+        removed = live.abort()
+        note = f"; {removed} uploaded files removed" if removed else ""
+        return result.model_copy(update={"status": "cancelled", "error": f"publishing cancelled{note}"})
     except HlsStudioError as exc:
         return result.model_copy(
             update={
@@ -326,6 +331,21 @@ def _publish(
     return result.model_copy(update=update)
 
 
+def _live_publisher(
+    request: JobRequest, destination: Destination | None, callbacks: JobCallbacks, cancel: threading.Event
+) -> LivePublisher | None:
+    if destination is None or not request.content_type or not request.content_id:
+        return None
+    return LivePublisher(
+        destination,
+        request.content_type,
+        request.content_id,
+        on_progress=callbacks.on_upload,
+        cancel=cancel,
+        stream=request.publish_while_encoding,
+    )
+
+
 def run_job(
     request: JobRequest,
     *,
@@ -338,6 +358,10 @@ def run_job(
 ) -> JobResult:
     """Transcode ``request.source`` and, when a destination, content type and id are given, publish it.
 
+    Publishing overlaps the encode: each finished segment and thumbnail is uploaded while ffmpeg
+    goes on (``request.publish_while_encoding``), the master last after validation. A failed or
+    cancelled job removes what it uploaded.
+
     Never raises for the job's own failure: the JobResult's ``status`` is "completed", "failed" or
     "cancelled", with a one-line ``error`` and the technical ``error_detail``. The package stays
     local when publishing fails, so a retry publishes without re-encoding.
@@ -347,6 +371,7 @@ def run_job(
     trace = JobTrace()
     started = time.monotonic()
     try:
+        live = _live_publisher(request, destination, callbacks, cancel)
         result = transcode(
             request.source,
             request.out_dir,
@@ -357,16 +382,10 @@ def run_job(
             callbacks=callbacks,
             cancel=cancel,
             trace=trace,
+            live=live,
         )
-        if destination is not None and request.content_type and request.content_id:
-            result = _publish(
-                result,
-                request=request,
-                destination=destination,
-                callbacks=callbacks,
-                cancel=cancel,
-                keep_local=keep_local,
-            )
+        if live is not None:
+            result = _publish(result, live, callbacks, keep_local)
     except CancelledError as exc:
         callbacks.on_state(JobState.CANCELLED)
         return _failed("cancelled", exc, request, trace, started)

@@ -134,7 +134,7 @@ def package_files(package_dir: Path) -> list[PackageFile]:
     return found
 
 
-class _Tracker:
+class Tracker:
     """Thread-safe progress bookkeeping that reports through the caller's callback."""
 
     def __init__(self, files: list[PackageFile], callback: ProgressCallback | None) -> None:
@@ -146,6 +146,16 @@ class _Tracker:
         self._overall_sent = 0
         self._done = 0
         self._total = len(files)
+
+    def add(self, name: str, size: int) -> None:
+        """Track one more file (a package that is still being written grows while it uploads)."""
+        with self._lock:
+            if name in self._sizes:
+                return
+            self._sent[name] = 0
+            self._sizes[name] = size
+            self._overall_bytes += size
+            self._total += 1
 
     def update(self, name: str, state: UploadState, delta: int = 0) -> None:
         with self._lock:
@@ -174,19 +184,22 @@ class _Tracker:
 
 
 @dataclass
-class _Context:
+class UploadContext:
+    """What every upload of one publish shares."""
+
     destination: Destination
     prefix: str
     existing: dict[str, ObjectInfo]
     options: PublishOptions
-    tracker: _Tracker
+    tracker: Tracker
     cancel: threading.Event
 
 
-def _upload_one(ctx: _Context, item: PackageFile) -> bool:
+def upload_one(ctx: UploadContext, item: PackageFile) -> bool:
     """Store one file unless an identical object is already there. True when bytes were sent."""
     if ctx.cancel.is_set():
         raise CancelledError()
+    ctx.tracker.add(item.name, item.size)
     key = ctx.prefix + item.name
     stored = ctx.existing.get(key)
     if stored is not None and ctx.destination.same_content(
@@ -217,13 +230,13 @@ def _upload_one(ctx: _Context, item: PackageFile) -> bool:
     return True
 
 
-def _upload_all(ctx: _Context, items: list[PackageFile]) -> tuple[list[PackageFile], list[StorageError]]:
+def upload_all(ctx: UploadContext, items: list[PackageFile]) -> tuple[list[PackageFile], list[StorageError]]:
     """Upload ``items`` in parallel. Returns (uploaded files, failures); raises CancelledError."""
     uploaded: list[PackageFile] = []
     failures: list[StorageError] = []
     cancelled = False
     with ThreadPoolExecutor(ctx.options.upload_concurrency, thread_name_prefix="publish") as pool:
-        futures = {pool.submit(_upload_one, ctx, item): item for item in items}
+        futures = {pool.submit(upload_one, ctx, item): item for item in items}
         for future in as_completed(futures):
             item = futures[future]
             try:
@@ -240,7 +253,7 @@ def _upload_all(ctx: _Context, items: list[PackageFile]) -> tuple[list[PackageFi
     return uploaded, failures
 
 
-def _raise_failures(failures: list[StorageError]) -> None:
+def raise_failures(failures: list[StorageError]) -> None:
     if not failures:
         return
     first = failures[0]
@@ -251,7 +264,7 @@ def _raise_failures(failures: list[StorageError]) -> None:
     )
 
 
-def _remove_stale(ctx: _Context, keep: set[str]) -> int:
+def remove_stale(ctx: UploadContext, keep: set[str]) -> int:
     stale = sorted(key for key in ctx.existing if key not in keep)
     if not stale or not ctx.options.remove_stale:
         return 0
@@ -271,6 +284,23 @@ def webhook_payload(result: PublishResult, content_type: ContentType, content_id
     }
     doc.update(result.model_dump(mode="json", exclude={"webhook"}))
     return doc
+
+
+def notify_webhook(
+    result: PublishResult, options: PublishOptions, content_type: ContentType, content_id: str
+) -> str | None:
+    """POST the result to the configured webhook; its outcome ("delivered"/"failed: …"), None if none."""
+    if not options.webhook_url:
+        return None
+    secret = options.webhook_secret.get_secret_value() if options.webhook_secret else None
+    return send_webhook(
+        options.webhook_url,
+        webhook_payload(result, content_type, content_id),
+        secret=secret,
+        timeout=options.webhook_timeout,
+        attempts=options.webhook_attempts,
+        backoff=options.webhook_backoff,
+    )
 
 
 def publish_package(
@@ -293,30 +323,60 @@ def publish_package(
     file (master not written), CancelledError when ``cancel`` is set (master not written).
     """
     started = time.monotonic()
-    prefix = content_prefix(content_type, content_id)
-    options = options or PublishOptions.from_settings(load_settings().destination)
+    ctx = open_upload(
+        destination, content_type, content_id, options=options, on_progress=on_progress, cancel=cancel
+    )
     files = package_files(Path(package_dir))
-    ctx = _Context(
+    for item in files:
+        ctx.tracker.add(item.name, item.size)
+        ctx.tracker.update(item.name, UploadState.QUEUED)
+    uploaded, failures = upload_all(ctx, files[:-1])
+    raise_failures(failures)
+    return complete_publish(ctx, files, uploaded, started=started, content=(content_type, content_id))
+
+
+def open_upload(
+    destination: Destination,
+    content_type: ContentType,
+    content_id: str,
+    *,
+    options: PublishOptions | None = None,
+    on_progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> UploadContext:
+    """Validate the content id (before any request), list what is stored under its prefix.
+
+    Raises ConfigError for an unsafe id and StorageError when the destination cannot be listed.
+    """
+    prefix = content_prefix(content_type, content_id)
+    return UploadContext(
         destination,
         prefix,
         {info.key: info for info in destination.list_objects(prefix)},
-        options,
-        _Tracker(files, on_progress),
+        options or PublishOptions.from_settings(load_settings().destination),
+        Tracker([], on_progress),
         cancel or threading.Event(),
     )
-    for item in files:
-        ctx.tracker.update(item.name, UploadState.QUEUED)
-    uploaded, failures = _upload_all(ctx, files[:-1])
-    _raise_failures(failures)
-    # Only now, with every other file confirmed stored, may players see the new master.
-    master_uploaded, failures = _upload_all(ctx, files[-1:])
-    _raise_failures(failures)
-    uploaded += master_uploaded
-    removed = _remove_stale(ctx, {prefix + f.name for f in files})
+
+
+def complete_publish(
+    ctx: UploadContext,
+    files: list[PackageFile],
+    uploaded: list[PackageFile],
+    *,
+    started: float,
+    content: tuple[ContentType, str],
+) -> PublishResult:
+    """Write the master (``files[-1]``) now that every other file is stored, drop stale objects,
+    report, and notify the webhook. ``uploaded`` are the files this publish has sent so far."""
+    master_uploaded, failures = upload_all(ctx, files[-1:])
+    raise_failures(failures)
+    uploaded = [*uploaded, *master_uploaded]
+    removed = remove_stale(ctx, {ctx.prefix + f.name for f in files})
     result = PublishResult(
-        hls_url=destination.public_url(prefix + MASTER_NAME),
-        master_key=prefix + MASTER_NAME,
-        destination=destination.description,
+        hls_url=ctx.destination.public_url(ctx.prefix + MASTER_NAME),
+        master_key=ctx.prefix + MASTER_NAME,
+        destination=ctx.destination.description,
         files_uploaded=len(uploaded),
         bytes_uploaded=sum(f.size for f in uploaded),
         files_skipped=len(files) - len(uploaded),
@@ -325,20 +385,11 @@ def publish_package(
     )
     log.info(
         "published %s to %s: %d uploaded, %d skipped, %d removed",
-        prefix,
-        destination.description,
+        ctx.prefix,
+        ctx.destination.description,
         result.files_uploaded,
         result.files_skipped,
         result.files_removed,
     )
-    if options.webhook_url:
-        secret = options.webhook_secret.get_secret_value() if options.webhook_secret else None
-        result.webhook = send_webhook(
-            options.webhook_url,
-            webhook_payload(result, content_type, content_id),
-            secret=secret,
-            timeout=options.webhook_timeout,
-            attempts=options.webhook_attempts,
-            backoff=options.webhook_backoff,
-        )
+    result.webhook = notify_webhook(result, ctx.options, *content)
     return result

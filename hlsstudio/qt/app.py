@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject
+from PySide6.QtCore import QEvent, Signal
 from PySide6.QtGui import QFileOpenEvent
 from PySide6.QtWidgets import QApplication
 
@@ -24,18 +24,24 @@ from hlsstudio.qt.theme import apply_theme
 log = logging.getLogger(__name__)
 
 
-class FileOpenFilter(QObject):
-    """Queues files the OS hands over while running (macOS "Open with" sends QFileOpenEvent)."""
+def opened_file(event: QEvent) -> Path | None:
+    """The file of an OS "open this file with the app" event (None for any other event)."""
+    if event.type() == QEvent.Type.FileOpen and isinstance(event, QFileOpenEvent) and event.file():
+        return Path(event.file())
+    return None
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if isinstance(event, QFileOpenEvent) and event.file():
-            self.window.add_paths([Path(event.file())])
+class Application(QApplication):
+    """The app object: also receives the files the OS opens with it (macOS sends QFileOpenEvent)."""
+
+    file_opened = Signal(Path)
+
+    def event(self, event: QEvent) -> bool:
+        path = opened_file(event)
+        if path is not None:
+            self.file_opened.emit(path)
             return True
-        return super().eventFilter(watched, event)
+        return super().event(event)
 
 
 def load_or_default_settings() -> tuple[AppSettings, str | None]:
@@ -66,7 +72,7 @@ def command_line_files(arguments: list[str]) -> list[Path]:
 def run(argv: list[str]) -> int:
     """Create the application and the main window, queue the files in ``argv[1:]``; return the exit status."""
     existing = QApplication.instance()
-    app = existing if isinstance(existing, QApplication) else QApplication(argv)
+    app = existing if isinstance(existing, QApplication) else Application(argv)
     app.setApplicationName("HLS Studio")
     app.setApplicationVersion(__version__)
     app.setOrganizationName("HLS Studio")
@@ -78,12 +84,14 @@ def run(argv: list[str]) -> int:
     settings, settings_problem = load_or_default_settings()
     store, store_problem = open_store()
     window = MainWindow(settings, store=store)
-    app.installEventFilter(FileOpenFilter(window))
+    if isinstance(app, Application):
+        app.file_opened.connect(lambda path: window.add_paths([path]))
     window.show()
     for problem in (settings_problem, store_problem):
         if problem:
             window.statusBar().showMessage(problem, 15_000)
-    files = command_line_files(app.arguments()[1:])
+    # a fresh QApplication has removed its own options (-style …) from arguments()
+    files = command_line_files(app.arguments()[1:] if existing is None else argv[1:])
     if files:
         window.add_paths(files)
     code = int(app.exec())

@@ -206,7 +206,10 @@ def check_connection(settings: DestinationSettings, secret: str = "") -> str:
     try:
         destination.client.head_bucket(Bucket=destination.bucket)
     except Exception as exc:
-        raise HlsStudioError(f"connection failed: {failure_reason(exc)}", f"{type(exc).__name__}") from None
+        code = str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
+        # HEAD answers carry no body: a missing bucket is a bare 404
+        reason = "the bucket does not exist" if code in ("404", "NoSuchBucket") else failure_reason(exc)
+        raise HlsStudioError(f"connection failed: {reason}", type(exc).__name__) from None
     return f"Connected: bucket {destination.bucket} is reachable at {destination.endpoint_url}"
 
 

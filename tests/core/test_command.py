@@ -93,12 +93,12 @@ def test_full_command_for_1080p_source_is_exactly_this() -> None:
         "-b:a:0", "128k", "-b:a:1", "128k", "-b:a:2", "192k", "-b:a:3", "192k",
         "-map_metadata", "-1", "-map_chapters", "-1", "-max_muxing_queue_size", "4096",
         "-f", "hls", "-hls_time", "6", "-hls_playlist_type", "vod", "-hls_list_size", "0",
-        "-hls_segment_type", "mpegts", "-hls_flags", "independent_segments",
+        "-hls_segment_type", "mpegts", "-hls_flags", "independent_segments+temp_file",
         "-hls_segment_filename", "/out/work/stream_%v_%03d.ts",
         "-var_stream_map", "v:0,a:0,name:360p v:1,a:1,name:480p v:2,a:2,name:720p v:3,a:3,name:1080p",
         "/out/work/stream_%v.m3u8",
         "-map", "[thumbs]", "-fps_mode:v", "passthrough", "-c:v", "mjpeg", "-q:v", "4",
-        "-f", "image2", "-start_number", "0", "/out/work/thumb_%03d.jpg",
+        "-f", "image2", "-atomic_writing", "1", "-start_number", "0", "/out/work/thumb_%03d.jpg",
     ]  # fmt: skip
 
 

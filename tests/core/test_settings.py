@@ -1,4 +1,7 @@
-"""AppSettings: defaults, the JSON file under the app home, schema migration, damage, no secrets."""
+"""AppSettings: defaults, the JSON file (atomic writes), schema migration, damage, no secrets.
+
+Where the file lives is in ``test_paths_and_logs.py``.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from hlsstudio.core.settings import (
     AppSettings,
     DestinationSettings,
     load_settings,
+    migrate,
     save_settings,
     settings_path,
     write_json_atomic,
@@ -58,10 +62,9 @@ def test_defaults(hlsstudio_home: Path) -> None:
     assert AppSettings(output_dir="/srv/out").resolved_output_dir() == Path("/srv/out")
 
 
-def test_no_file_means_defaults_and_nothing_is_written(hlsstudio_home: Path) -> None:
-    assert settings_path() == hlsstudio_home / "config" / "settings.json"
+def test_no_file_means_defaults_and_nothing_is_written() -> None:
     assert load_settings() == AppSettings()
-    assert not settings_path().exists()
+    assert not settings_path().exists()  # reading never writes
 
 
 def test_save_then_load_round_trip(hlsstudio_home: Path) -> None:
@@ -85,6 +88,7 @@ def test_save_then_load_round_trip(hlsstudio_home: Path) -> None:
     assert doc["schema_version"] == SCHEMA_VERSION
     assert doc["destination"]["bucket"] == "media"
     assert sorted(p.name for p in written.parent.iterdir()) == ["settings.json"]  # no temp file left
+    assert load_settings().resolved_output_dir() == hlsstudio_home / "out"
     assert (
         load_settings(save_settings(AppSettings(), hlsstudio_home / "elsewhere" / "s.json")) == AppSettings()
     )
@@ -102,6 +106,7 @@ def test_a_version_0_document_is_migrated(tmp_path: Path, version_field: dict[st
     assert settings.schema_version == SCHEMA_VERSION
     assert (settings.ffprobe_path, settings.concurrent_jobs) == ("/usr/local/bin/ffprobe", 3)
     assert settings.ladder == default_ladder().rungs
+    assert migrate(dict(version_field))["schema_version"] == SCHEMA_VERSION
 
 
 def test_settings_from_a_newer_app_are_refused(tmp_path: Path) -> None:
@@ -119,6 +124,7 @@ def test_settings_from_a_newer_app_are_refused(tmp_path: Path) -> None:
         ("[1, 2]", "not a JSON object"),
         ('{"schema_version": "one"}', "invalid literal"),
         ('{"schema_version": [1]}', "int()"),
+        ('{"concurrent_jobs": 0}', "concurrent_jobs"),
         ('{"concurrent_jobs": 99}', "concurrent_jobs"),
         ('{"encode": {"preset": "ludicrous"}}', "unknown x264 preset"),
         ('{"encode": {"segment_duration": 0.5}}', "segment_duration"),

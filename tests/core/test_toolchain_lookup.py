@@ -1,14 +1,22 @@
-"""Where ffmpeg/ffprobe are looked for, in order, and what a missing one says (no binary is run)."""
+"""Where ffmpeg/ffprobe are looked for, in order, what a missing one says, and how a failed NVENC
+trial reads (no binary is run: the "binaries" here are empty scripts in temporary folders).
+
+The real binaries' versions, capabilities and the capability cache are in
+``tests/integration/test_toolchain.py``.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import pytest
 
 from hlsstudio.core.errors import HlsStudioError, ToolchainError
-from hlsstudio.core.toolchain import find_binary, install_hint
+from hlsstudio.core.toolchain import find_binary, install_hint, nvenc_failure_reason
+
+VARIABLE = {"ffmpeg": "HLSSTUDIO_FFMPEG", "ffprobe": "HLSSTUDIO_FFPROBE"}
 
 
 def fake_binary(folder: Path, name: str) -> Path:
@@ -21,7 +29,7 @@ def fake_binary(folder: Path, name: str) -> Path:
 
 @pytest.fixture
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """No HLSSTUDIO_FFMPEG/FFPROBE, not frozen, and a PATH holding only an empty folder."""
+    """No HLSSTUDIO_FFMPEG/FFPROBE, not frozen, and a PATH holding only an empty folder (returned)."""
     monkeypatch.delenv("HLSSTUDIO_FFMPEG", raising=False)
     monkeypatch.delenv("HLSSTUDIO_FFPROBE", raising=False)
     monkeypatch.delattr(sys, "frozen", raising=False)
@@ -32,34 +40,29 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize("name", ["ffmpeg", "ffprobe"])
-def test_path_is_searched_last(
+def test_settings_path_beats_the_environment_which_beats_path(
     clean_env: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str
 ) -> None:
     on_path = fake_binary(tmp_path / "bin", name)
-    monkeypatch.setenv("PATH", f"{clean_env}:{on_path.parent}")
+    monkeypatch.setenv("PATH", f"{clean_env}{os.pathsep}{on_path.parent}")  # found in a later entry
+    from_env = fake_binary(tmp_path / "env", f"my-{name}")
+    from_settings = fake_binary(tmp_path / "settings", name)
+    monkeypatch.setenv(VARIABLE[name], str(from_env))
+
+    assert find_binary(name, str(from_settings)) == (str(from_settings), "settings")
+    assert find_binary(name) == (str(from_env), VARIABLE[name])
+    monkeypatch.delenv(VARIABLE[name])
     assert find_binary(name) == (str(on_path), "PATH")
+    assert find_binary(name, "") == (str(on_path), "PATH")  # an empty setting means "not set"
 
 
-def test_environment_variable_beats_path(
-    clean_env: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+def test_ffprobe_has_its_own_environment_variable(
+    clean_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    on_path = fake_binary(tmp_path / "bin", "ffmpeg")
-    monkeypatch.setenv("PATH", str(on_path.parent))
-    from_env = fake_binary(tmp_path / "env", "my-ffmpeg")
-    monkeypatch.setenv("HLSSTUDIO_FFMPEG", str(from_env))
-    assert find_binary("ffmpeg") == (str(from_env), "HLSSTUDIO_FFMPEG")
-    from_env_probe = fake_binary(tmp_path / "env", "my-ffprobe")
-    monkeypatch.setenv("HLSSTUDIO_FFPROBE", str(from_env_probe))
-    assert find_binary("ffprobe") == (str(from_env_probe), "HLSSTUDIO_FFPROBE")
-
-
-def test_settings_path_beats_everything(
-    clean_env: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    monkeypatch.setenv("PATH", str(fake_binary(tmp_path / "bin", "ffmpeg").parent))
-    monkeypatch.setenv("HLSSTUDIO_FFMPEG", str(fake_binary(tmp_path / "env", "ffmpeg")))
-    chosen = fake_binary(tmp_path / "settings", "ffmpeg")
-    assert find_binary("ffmpeg", str(chosen)) == (str(chosen), "settings")
+    probe = fake_binary(tmp_path / "env-bin", "ffprobe")
+    monkeypatch.setenv("HLSSTUDIO_FFPROBE", str(probe))
+    monkeypatch.setenv("HLSSTUDIO_FFMPEG", str(tmp_path / "nowhere"))
+    assert find_binary("ffprobe") == (str(probe), "HLSSTUDIO_FFPROBE")
 
 
 def test_binary_next_to_the_frozen_app_beats_path(
@@ -96,6 +99,7 @@ def test_missing_binary_names_itself_and_how_to_install_it(clean_env: Path, name
     assert isinstance(error, HlsStudioError)
     assert error.message == f"{name} not found: {install_hint()}"
     assert "install" in error.message.lower()
+    assert "\n" not in error.message
 
 
 def test_install_hint_uses_this_systems_package_manager(
@@ -111,14 +115,38 @@ def test_install_hint_uses_this_systems_package_manager(
     assert install_hint() == "install it with: sudo dnf install ffmpeg"
 
 
-def test_a_configured_path_that_points_nowhere_is_an_error_not_a_fallback(
+def test_a_setting_or_variable_pointing_nowhere_is_an_error_not_skipped(
     clean_env: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("PATH", str(fake_binary(tmp_path / "bin", "ffmpeg").parent))
-    with pytest.raises(ToolchainError, match=r"ffmpeg not found at .*gone.*\(set in HLS Studio settings\)"):
-        find_binary("ffmpeg", str(tmp_path / "gone" / "ffmpeg"))
-    with pytest.raises(ToolchainError, match=r"ffmpeg not found at .*\(set in HLS Studio settings\)"):
+    monkeypatch.setenv("PATH", str(fake_binary(tmp_path / "bin", "ffmpeg").parent))  # never used silently
+    gone = tmp_path / "gone" / "ffmpeg"
+    with pytest.raises(ToolchainError) as caught:
+        find_binary("ffmpeg", str(gone))
+    assert caught.value.message == f"ffmpeg not found at {gone} (set in HLS Studio settings)"
+    with pytest.raises(ToolchainError) as caught:
         find_binary("ffmpeg", str(tmp_path))  # a folder is not a binary
+    assert caught.value.message == f"ffmpeg not found at {tmp_path} (set in HLS Studio settings)"
+    monkeypatch.setenv("HLSSTUDIO_FFMPEG", str(gone))
+    with pytest.raises(ToolchainError) as caught:
+        find_binary("ffmpeg")
+    assert caught.value.message == f"ffmpeg not found at {gone} (HLSSTUDIO_FFMPEG)"
     monkeypatch.setenv("HLSSTUDIO_FFPROBE", str(tmp_path / "nowhere"))
-    with pytest.raises(ToolchainError, match=r"ffprobe not found at .*nowhere \(HLSSTUDIO_FFPROBE\)"):
+    with pytest.raises(ToolchainError) as caught:
         find_binary("ffprobe")
+    assert caught.value.message == f"ffprobe not found at {tmp_path / 'nowhere'} (HLSSTUDIO_FFPROBE)"
+
+
+def test_nvenc_failure_reason_drops_the_log_prefix() -> None:
+    stderr = (
+        "[h264_nvenc @ 0x55d1c0a3e2c0] Cannot load libcuda.so.1\n"
+        "Error initializing output stream 0:0 -- Error while opening encoder for output stream #0:0\n"
+    )
+    assert nvenc_failure_reason(stderr) == "no usable NVIDIA GPU/driver (Cannot load libcuda.so.1)"
+    assert (
+        nvenc_failure_reason(
+            "[h264_nvenc @ 0x7f00aa] [error] OpenEncodeSessionEx failed: no encode device (1)\n"
+        )
+        == "no usable NVIDIA GPU/driver ([error] OpenEncodeSessionEx failed: no encode device (1))"
+    )
+    assert nvenc_failure_reason("Conversion failed!\n") == "no usable NVIDIA GPU/driver"
+    assert nvenc_failure_reason("") == "no usable NVIDIA GPU/driver"

@@ -27,7 +27,7 @@ from tests.integration.hlsplayer import (
     play_package,
     require_player,
 )
-from tests.media import MediaFactory
+from tests.mediasamples import MediaSet
 
 pytestmark = pytest.mark.player
 
@@ -61,7 +61,7 @@ def build_package(source: Path, out_dir: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def package_dir(media: MediaFactory, packages_root: Path) -> Path:
+def package_dir(media: MediaSet, packages_root: Path) -> Path:
     """The package under test, served as /pkg/good/."""
     source = media.clip(width=960, height=540, fps=25, duration=12.0, pattern="testsrc2")
     master = build_package(source, packages_root / "good")

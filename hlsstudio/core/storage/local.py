@@ -7,7 +7,6 @@ never seen as stored (temporary files are also left out of listings).
 
 from __future__ import annotations
 
-import filecmp
 import logging
 import os
 import tempfile
@@ -18,6 +17,7 @@ from urllib.parse import quote
 
 from hlsstudio.core.errors import CancelledError, StorageError
 from hlsstudio.core.storage.base import BytesCallback, ObjectInfo
+from hlsstudio.core.storage.hashing import md5_file
 
 log = logging.getLogger(__name__)
 
@@ -100,9 +100,9 @@ class LocalDestination:
         return ObjectInfo(key=key, size=path.stat().st_size) if path.is_file() else None
 
     def same_content(self, info: ObjectInfo, path: Path, part_size: int) -> bool:
-        """Same size and same bytes (compared in full)."""
+        """Same size and same MD5 (both files read in full)."""
         stored = self.path_for(info.key)
-        return info.size == path.stat().st_size and filecmp.cmp(stored, path, shallow=False)
+        return info.size == path.stat().st_size and md5_file(stored) == md5_file(path)
 
     def upload_file(
         self,

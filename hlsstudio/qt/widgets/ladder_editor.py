@@ -188,6 +188,7 @@ class LadderEditor(QWidget):
         file_stem = "".join(c if RUNG_NAME_RE.match(c) else "-" for c in clean)
         path = presets_dir() / f"{file_stem}.json"
         save_preset(path, Ladder(rungs=rungs), clean)
+        self.preset_name.setText(clean)
         self.refresh_presets()
         self.presets.setCurrentIndex(self.presets.findData(str(path)))
         self.message.emit(f"Saved ladder preset {clean}")

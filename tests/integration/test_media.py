@@ -1,6 +1,8 @@
-"""The shared test media (``media`` fixture, ``tests.mediagen``) are what they claim to be.
+"""The shared test media (the ``media`` fixture, ``tests.mediasamples``/``tests.mediagen``) are what
+they claim to be.
 
-Checked with raw ffprobe, not with the code under test.
+Checked with raw ffprobe, not with the code under test (what ``probe_file`` makes of the same files is
+in ``test_probe_files.py``).
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from tests.mediagen import MediaGenError, MediaSet, ffprobe_json, make_video
+from tests.mediagen import MediaGenError, ffprobe_json, make_video
+from tests.mediasamples import MediaSet
 
 
 def _streams(path: Path, kind: str) -> list[dict[str, Any]]:

@@ -1,0 +1,161 @@
+"""Publishing while encoding, against a real S3 endpoint on loopback (moto behind a recording proxy)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hlsstudio.core.models import ContentType, EncodeSettings, JobState, Ladder, Progress, Rung
+from hlsstudio.core.pipeline import JobCallbacks, JobRequest, run_job
+from hlsstudio.core.probe import probe_file
+from hlsstudio.core.toolchain import Toolchain, locate_toolchain
+from tests.proctools import ffmpeg_children
+from tests.s3server import S3Setup, list_keys
+
+pytest_plugins = ["tests.s3server"]
+
+PREFIX = "hls/movies/live-1/"
+LADDER = Ladder(
+    rungs=[
+        Rung(name="90p", height=90, video_kbps=150, audio_kbps=64),
+        Rung(name="180p", height=180, video_kbps=400, audio_kbps=96),
+    ]
+)
+SETTINGS = EncodeSettings(segment_duration=2.0, preset="ultrafast", thumbnail_interval=2.0)
+
+
+@pytest.fixture(scope="module")
+def toolchain() -> Toolchain:
+    return locate_toolchain()
+
+
+@pytest.fixture
+def source(media: Any) -> Path:
+    # -re is not available to the pipeline, so use a clip long enough that segments finish early
+    return Path(media.clip(duration=16.0, width=320, height=180))
+
+
+class Watch:
+    """Records what the proxy had stored when the encode ended (the job entered VALIDATING)."""
+
+    def __init__(self, s3: S3Setup) -> None:
+        self.s3 = s3
+        self.writes_when_encoded: list[str] | None = None
+        self.states: list[JobState] = []
+
+    def on_state(self, state: JobState) -> None:
+        self.states.append(state)
+        if state is JobState.VALIDATING and self.writes_when_encoded is None:
+            self.writes_when_encoded = [r.key for r in self.s3.proxy.writes()]
+
+
+def request(source: Path, out: Path, **extra: Any) -> JobRequest:
+    return JobRequest(
+        source=source, out_dir=out, ladder=LADDER, settings=SETTINGS,
+        content_type=ContentType.MOVIE, content_id="live-1", **extra,
+    )  # fmt: skip
+
+
+def test_segments_upload_while_encoding_and_master_goes_last(
+    s3: S3Setup, moto_client: Any, source: Path, toolchain: Toolchain, tmp_path: Path
+) -> None:
+    watch = Watch(s3)
+    uploads: list[Any] = []
+    result = run_job(
+        request(source, tmp_path / "out"),
+        toolchain=toolchain,
+        destination=s3.destination(),
+        callbacks=JobCallbacks(on_state=watch.on_state, on_upload=uploads.append),
+    )
+    assert result.status == "completed", result.error
+    assert watch.writes_when_encoded is not None
+    early = [k for k in watch.writes_when_encoded if k.endswith(".ts")]
+    assert early, "no segment was uploaded before the encode ended"
+    assert not any(k.endswith(".m3u8") for k in watch.writes_when_encoded)
+    writes = [r.key for r in s3.proxy.writes()]
+    assert writes[-1] == PREFIX + "master.m3u8"
+    package = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert list_keys(moto_client, s3.bucket, PREFIX) == [PREFIX + name for name in package]
+    assert result.publish is not None and result.publish.files_uploaded == len(package)
+    assert result.hls_url and result.hls_url.endswith(PREFIX + "master.m3u8")
+    assert {u.file for u in uploads} == set(package)
+    assert watch.states[-1] is JobState.DONE
+
+
+def test_sequential_mode_uploads_nothing_before_validation(
+    s3: S3Setup, moto_client: Any, media: Any, toolchain: Toolchain, tmp_path: Path
+) -> None:
+    watch = Watch(s3)
+    result = run_job(
+        request(Path(media.clip(duration=6.0)), tmp_path / "out", publish_while_encoding=False),
+        toolchain=toolchain,
+        destination=s3.destination(),
+        callbacks=JobCallbacks(on_state=watch.on_state),
+    )
+    assert result.status == "completed"
+    assert watch.writes_when_encoded == []
+    assert [r.key for r in s3.proxy.writes()][-1] == PREFIX + "master.m3u8"
+
+
+def test_cancel_mid_encode_removes_what_was_uploaded(
+    s3: S3Setup, moto_client: Any, media: Any, toolchain: Toolchain, tmp_path: Path
+) -> None:
+    cancel = threading.Event()
+    source = Path(media.clip(duration=40.0, width=640, height=360))
+
+    def on_progress(progress: Progress) -> None:
+        if progress.fraction > 0.3:
+            cancel.set()
+
+    result = run_job(
+        request(source, tmp_path / "out"),
+        toolchain=toolchain,
+        destination=s3.destination(),
+        callbacks=JobCallbacks(on_progress=on_progress),
+        cancel=cancel,
+    )
+    assert result.status == "cancelled"
+    uploaded_early = [r.key for r in s3.proxy.writes() if r.key.endswith(".ts")]
+    assert uploaded_early, "the cancel came before any segment was uploaded: the test proves nothing"
+    assert list_keys(moto_client, s3.bucket, PREFIX) == []
+    assert any("uploaded while encoding were removed" in w for w in result.warnings)
+    assert not (tmp_path / "out").exists()
+    assert ffmpeg_children() == set()
+
+
+def test_failure_after_encode_publishes_no_master_and_removes_segments(
+    s3: S3Setup, moto_client: Any, source: Path, toolchain: Toolchain, tmp_path: Path
+) -> None:
+    info = probe_file(toolchain.ffprobe, source)
+    # the probe claims three times the real length: the package comes out "truncated" and fails
+    inflated = info.model_copy(update={"duration": info.duration * 3})
+    result = run_job(
+        request(source, tmp_path / "out"), toolchain=toolchain, destination=s3.destination(), info=inflated
+    )
+    assert result.status == "failed" and result.error and "ends early" in result.error
+    assert [r.key for r in s3.proxy.writes() if r.key.endswith(".ts")], "nothing was streamed"
+    assert list_keys(moto_client, s3.bucket, PREFIX) == []
+    assert any("removed again" in w for w in result.warnings)
+
+
+def test_a_live_title_is_replaced_only_after_validation(
+    s3: S3Setup, moto_client: Any, media: Any, toolchain: Toolchain, tmp_path: Path
+) -> None:
+    first = run_job(request(Path(media.clip(duration=6.0)), tmp_path / "a"), toolchain=toolchain,
+                    destination=s3.destination())  # fmt: skip
+    assert first.status == "completed"
+    s3.proxy.reset()
+    watch = Watch(s3)
+    second = run_job(
+        request(Path(media.clip(duration=8.0)), tmp_path / "b"),
+        toolchain=toolchain,
+        destination=s3.destination(),
+        callbacks=JobCallbacks(on_state=watch.on_state),
+    )
+    assert second.status == "completed"
+    assert watch.writes_when_encoded == []  # the old package stayed intact during the encode
+    package = sorted(p.name for p in (tmp_path / "b").iterdir())
+    assert list_keys(moto_client, s3.bucket, PREFIX) == [PREFIX + name for name in package]

@@ -1,0 +1,141 @@
+"""The ladder editor validates as you type, blocks Start with the reason, persists, and handles presets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QSpinBox
+from pytestqt.qtbot import QtBot
+
+from hlsstudio.core import paths
+from hlsstudio.core.ladder import default_ladder, load_preset
+from hlsstudio.core.settings import load_settings
+from hlsstudio.qt.widgets.ladder_model import FIELDS, INVALID_BACKGROUND
+from tests.qt.helpers import WindowFactory, wait_ready
+
+HEIGHT = FIELDS.index("height")
+VIDEO = FIELDS.index("video_kbps")
+NAME = FIELDS.index("name")
+
+
+def test_an_invalid_cell_disables_start_with_the_reason(qtbot: QtBot, make_window: WindowFactory) -> None:
+    window = make_window()
+    wait_ready(qtbot, window)
+    editor, model = window.ladder_editor, window.ladder_editor.model
+    assert window.actions.start.isEnabled()
+    cell = model.index(1, HEIGHT)
+
+    # type into the cell's editor: each keystroke is validated, before the editor closes
+    window.side_tabs.setCurrentWidget(editor)
+    editor.table.setCurrentIndex(cell)
+    editor.table.edit(cell)
+    spin = editor.table.findChild(QSpinBox)
+    assert spin is not None
+    spin.selectAll()
+    QTest.keyClicks(spin.lineEdit(), "7")
+
+    assert model.data(cell) == 7
+    assert model.data(cell, Qt.ItemDataRole.BackgroundRole) == INVALID_BACKGROUND
+    assert "greater than or equal to 16" in model.data(cell, Qt.ItemDataRole.ToolTipRole)
+    assert not window.actions.start.isEnabled()
+    assert "rung 2 height" in window.blocker.text()
+    assert "Cannot start" in window.actions.start.toolTip()
+    assert editor.problems_label.isVisibleTo(editor)
+    assert not window.controller.start()
+
+    QTest.keyClicks(spin.lineEdit(), "20")  # 720
+    assert model.data(cell) == 720
+    # 720 is taken by the 720p rung: a ladder-wide problem now
+    assert not window.actions.start.isEnabled()
+    assert "two rungs have height 720" in window.blocker.text()
+
+    model.setData(cell, 300)
+    assert window.actions.start.isEnabled()
+    assert window.blocker.text() == ""
+    assert model.data(cell, Qt.ItemDataRole.BackgroundRole) is None
+
+
+def test_bad_names_and_bitrate_order_are_reported(qtbot: QtBot, make_window: WindowFactory) -> None:
+    window = make_window()
+    model = window.ladder_editor.model
+
+    model.setData(model.index(2, NAME), "720 p!")
+    assert "rung 3 name" in window.blocker.text()
+    model.setData(model.index(2, NAME), "sd")
+    model.setData(model.index(2, VIDEO), 100)  # lower than the rung below it
+
+    assert "must have a higher video bitrate" in window.blocker.text()
+    assert window.controller.ladder is None
+
+
+def test_valid_edits_persist_and_a_new_window_shows_them(
+    qtbot: QtBot, make_window: WindowFactory, hlsstudio_home: Path
+) -> None:
+    window = make_window()
+    model = window.ladder_editor.model
+    model.setData(model.index(1, VIDEO), 950)
+    model.setData(
+        model.index(0, FIELDS.index("enabled")), Qt.CheckState.Checked.value, Qt.ItemDataRole.CheckStateRole
+    )
+
+    def saved() -> bool:
+        rungs = load_settings().ladder
+        return rungs[1].video_kbps == 950 and rungs[0].enabled
+
+    qtbot.waitUntil(saved, timeout=10_000)
+    model.setData(model.index(1, HEIGHT), 1)  # invalid edits are never saved
+    window.save_settings()
+    assert load_settings().ladder[1].height == 360
+    window.close()
+
+    again = make_window(load_settings())
+    assert again.ladder_editor.model.rungs_or_none() == load_settings().ladder
+    assert again.controller.ladder is not None
+    assert [r.video_kbps for r in again.controller.ladder.rungs][:2] == [500, 950]
+
+
+def test_add_remove_and_reset(make_window: WindowFactory) -> None:
+    window = make_window()
+    editor = window.ladder_editor
+    count = editor.model.rowCount()
+
+    editor.add_button.click()
+    assert editor.model.rowCount() == count + 1
+    assert editor.problems() == []  # a free standard height with a fitting bitrate
+    editor.table.selectRow(0)
+    editor.remove_button.click()
+    assert editor.model.rowCount() == count
+    editor.reset_button.click()
+    assert editor.model.rungs_or_none() == list(default_ladder().rungs)
+
+
+def test_presets_save_load_export_and_import(make_window: WindowFactory, tmp_path: Path) -> None:
+    window = make_window()
+    editor = window.ladder_editor
+    model = editor.model
+    model.setData(model.index(1, VIDEO), 900)
+
+    saved = editor.save_as("Festival cut")
+    assert saved == paths.config_dir() / "presets" / "Festival-cut.json"
+    assert editor.presets.currentText() == "Festival-cut"
+    exported = tmp_path / "exported.json"
+    assert editor.export_to(exported)
+    name, ladder = load_preset(exported)
+    assert name == "Festival cut"
+    assert [r.video_kbps for r in ladder.rungs][1] == 900
+
+    editor.reset_button.click()
+    assert model.data(model.index(1, VIDEO)) == 800
+    editor.load_button.click()
+    assert model.data(model.index(1, VIDEO)) == 900
+
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps({"schema_version": 1, "rungs": [{"name": "x", "height": 3}]}))
+    messages: list[str] = []
+    editor.message.connect(messages.append)
+    assert not editor.load_file(broken)
+    assert messages and "invalid ladder preset" in messages[-1]
+    assert model.data(model.index(1, VIDEO)) == 900
