@@ -24,6 +24,9 @@ import pytest
 from tests.mediagen import ffmpeg_path, ffprobe_path
 from tests.mediasamples import MediaSet
 
+# the loopback S3 server, fault proxy and keyring fixtures, for every test that publishes
+pytest_plugins = ["tests.s3server"]
+
 SESSION_HOME = Path(tempfile.mkdtemp(prefix="hlsstudio-test-home-"))
 os.environ["HLSSTUDIO_HOME"] = str(SESSION_HOME)
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

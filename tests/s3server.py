@@ -1,7 +1,7 @@
 """Test fixtures for publishing: a moto S3 server on loopback, a recording/fault-injecting proxy in
 front of it, an in-memory keyring backend, and fake HLS packages with the real layout.
 
-Test modules load it with ``pytest_plugins = ["tests.s3server"]``. Subprocesses started from the
+The root conftest registers it as a plugin (``pytest_plugins``). Subprocesses started from the
 repository root use the keyring with ``PYTHON_KEYRING_BACKEND=tests.s3server.MemoryKeyring``.
 """
 

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 pytest.register_assert_rewrite("tests.s3server")
-pytest_plugins = ["tests.s3server"]
 
 from hlsstudio.core.errors import CancelledError, ConfigError, StorageError  # noqa: E402
 from hlsstudio.core.manage import (  # noqa: E402

@@ -15,8 +15,6 @@ from hlsstudio.core.toolchain import Toolchain, locate_toolchain
 from tests.proctools import ffmpeg_children
 from tests.s3server import S3Setup, list_keys
 
-pytest_plugins = ["tests.s3server"]
-
 PREFIX = "hls/movies/live-1/"
 LADDER = Ladder(
     rungs=[

@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 
 pytest.register_assert_rewrite("tests.s3server")
-pytest_plugins = ["tests.s3server"]
 
 from hlsstudio.cli import main  # noqa: E402
 from tests.s3server import S3Setup, list_keys, make_package  # noqa: E402

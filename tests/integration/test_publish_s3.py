@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 pytest.register_assert_rewrite("tests.s3server")
-pytest_plugins = ["tests.s3server"]
 
 from hlsstudio.core.errors import CancelledError, ConfigError, StorageError  # noqa: E402
 from hlsstudio.core.manage import (  # noqa: E402

@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 
 pytest.register_assert_rewrite("tests.s3server")
-pytest_plugins = ["tests.s3server"]
 
 from hlsstudio.core.models import ContentType  # noqa: E402
 from hlsstudio.core.publish import PublishOptions, publish_package  # noqa: E402
