@@ -7,10 +7,10 @@ Run it with the Python of the project's virtual env (PyInstaller installed) on t
 * Linux:   ``dist/hlsstudio/`` with ``hlsstudio`` (GUI), ``hlsstudio-cli``, ``ffmpeg/`` and ``install.sh``
   (adds HLS Studio to the application menu of the current user).
 * Windows: ``dist\\hlsstudio\\`` with ``hlsstudio.exe`` (no console), ``hlsstudio-cli.exe``, ``ffmpeg\\``.
-* macOS:   ``dist/HLS Studio.app`` (both executables in ``Contents/MacOS``, FFmpeg in ``Contents/Frameworks``).
+* macOS:   ``dist/HLS Studio.app``: both executables in ``Contents/MacOS``, FFmpeg in ``Contents/Frameworks``.
 
 ffmpeg and ffprobe are the ones named with ``--ffmpeg``/``--ffprobe``, else the ones on PATH. On Linux the
-libraries they load (everything ``ldd`` lists except the C library itself) are copied beside them and
+libraries they load (everything ``ldd`` lists but glibc, which is the system's own) are copied beside them;
 two small launchers put that folder on their ``LD_LIBRARY_PATH``; on Windows the DLLs next to the given
 executables are copied with them (a static build has none); on macOS PyInstaller collects their dylibs.
 The bundle is kept lean: Qt modules, Qt plugins and translations the app does not use are left out, and
@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import posixpath
 import re
 import shutil
 import struct
@@ -50,15 +51,17 @@ FFMPEG_DIR = "ffmpeg"
 UNUSED_QT_MODULES = tuple(
     f"PySide6.{name}"
     for name in (
-        "QtNetwork QtQml QtQmlFeatures QtQuick QtQuickControls2 QtQuickTest QtQuickWidgets QtQuick3D QtSql "
-        "QtTest QtDesigner QtHelp QtUiTools QtXml QtOpenGL QtOpenGLWidgets QtPrintSupport QtConcurrent QtDBus "
-        "QtSvgWidgets QtLabsStyleKit QtWebEngineCore QtWebEngineWidgets QtWebEngineQuick QtWebChannel "
-        "QtWebSockets QtWebView QtMultimedia QtMultimediaWidgets QtSpatialAudio QtTextToSpeech QtCharts "
-        "QtDataVisualization QtGraphs QtGraphsWidgets QtBluetooth QtNfc QtPdf QtPdfWidgets QtPositioning "
-        "QtLocation QtSensors QtSerialPort QtSerialBus QtRemoteObjects QtScxml QtStateMachine QtHttpServer "
-        "QtNetworkAuth QtAxContainer Qt3DCore Qt3DRender Qt3DInput Qt3DLogic Qt3DAnimation Qt3DExtras"
-    ).split()
-)
+        "QtNetwork", "QtQml", "QtQmlFeatures", "QtQuick", "QtQuickControls2", "QtQuickTest", "QtQuickWidgets",
+        "QtQuick3D", "QtSql", "QtTest", "QtDesigner", "QtHelp", "QtUiTools", "QtXml", "QtOpenGL",
+        "QtOpenGLWidgets", "QtPrintSupport", "QtConcurrent", "QtDBus", "QtSvgWidgets", "QtLabsStyleKit",
+        "QtWebEngineCore", "QtWebEngineWidgets", "QtWebEngineQuick", "QtWebChannel", "QtWebSockets",
+        "QtWebView", "QtMultimedia", "QtMultimediaWidgets", "QtSpatialAudio", "QtTextToSpeech", "QtCharts",
+        "QtDataVisualization", "QtGraphs", "QtGraphsWidgets", "QtBluetooth", "QtNfc", "QtPdf",
+        "QtPdfWidgets", "QtPositioning", "QtLocation", "QtSensors", "QtSerialPort", "QtSerialBus",
+        "QtRemoteObjects", "QtScxml", "QtStateMachine", "QtHttpServer", "QtNetworkAuth", "QtAxContainer",
+        "Qt3DCore", "Qt3DRender", "Qt3DInput", "Qt3DLogic", "Qt3DAnimation", "Qt3DExtras",
+    )
+)  # fmt: skip
 UNUSED_PYTHON_MODULES = (
     "tkinter", "_tkinter", "turtle", "turtledemo", "idlelib", "lib2to3", "pydoc_data", "ensurepip", "venv",
     "pip", "setuptools", "pkg_resources", "distutils", "pytest", "_pytest", "pytestqt", "pytest_timeout",
@@ -170,6 +173,10 @@ def data_is_kept(dest: str) -> bool:
     return True
 
 
+def _name(entry: TocEntry) -> str:
+    return PurePosixPath(entry[0].replace("\\", "/")).name
+
+
 def _closure(start: Iterable[str], imports_of: Callable[[str], set[str]], known: dict[str, str]) -> set[str]:
     """Names of the bundled libraries reachable from ``start`` (library names) through their imports."""
     seen: set[str] = set()
@@ -190,13 +197,28 @@ def prune_orphans(
 
     ``imports_of(source path)`` gives the file names of the libraries a binary links to. A library is
     removed only when a dropped entry pulled it in and no kept binary needs it, directly or not.
+    Symbolic links (type SYMLINK) are not binaries: ``drop_dangling_links`` deals with them.
     """
-    known = {PurePosixPath(e[0].replace("\\", "/")).name: e[1] for e in kept}
-    pulled = _closure({dep for e in dropped for dep in imports_of(e[1])}, imports_of, known)
+    files = [e for e in kept if e[2] != "SYMLINK"]
+    known = {_name(e): e[1] for e in files}
+    dropped_imports = {dep for e in dropped if e[2] != "SYMLINK" for dep in imports_of(e[1])}
+    pulled = _closure(dropped_imports, imports_of, known)
     roots = [name for name in known if name not in pulled]
-    needed = {dep for name in roots for dep in imports_of(known[name])}
-    needed = _closure(needed, imports_of, known)
-    return [e for e in kept if (name := PurePosixPath(e[0].replace("\\", "/")).name) not in pulled or name in needed]
+    needed = _closure({dep for name in roots for dep in imports_of(known[name])}, imports_of, known)
+    return [e for e in kept if e[2] == "SYMLINK" or _name(e) not in pulled or _name(e) in needed]
+
+
+def drop_dangling_links(entries: list[TocEntry], present: set[str]) -> list[TocEntry]:
+    """``entries`` without the SYMLINK entries whose target (relative to the link) is not in ``present``."""
+    result = []
+    for entry in entries:
+        if entry[2] == "SYMLINK":
+            link = PurePosixPath(entry[0].replace("\\", "/"))
+            target = posixpath.normpath((link.parent / entry[1].replace("\\", "/")).as_posix())
+            if target not in present:
+                continue
+        result.append(entry)
+    return result
 
 
 def trim_collected(
@@ -205,7 +227,10 @@ def trim_collected(
     """The binaries and data files worth shipping (see ``plugin_is_kept`` and ``data_is_kept``)."""
     kept = [e for e in binaries if plugin_is_kept(e[0]) and data_is_kept(e[0])]
     dropped = [e for e in binaries if e not in kept]
-    return prune_orphans(kept, dropped, imports_of), [e for e in datas if data_is_kept(e[0])]
+    kept = prune_orphans(kept, dropped, imports_of)
+    datas = [e for e in datas if data_is_kept(e[0])]
+    present = {e[0].replace("\\", "/") for e in kept + datas if e[2] != "SYMLINK"}
+    return drop_dangling_links(kept, present), drop_dangling_links(datas, present)
 
 
 # --------------------------------------------------------------------------- icons and version resources
@@ -251,9 +276,11 @@ def platform_icon(work: Path) -> str | None:
 
 
 def version_tuple(version: str) -> tuple[int, int, int, int]:
-    """"0.1.0" -> (0, 1, 0, 0); pre-release suffixes are dropped ("1.2.0rc1" -> (1, 2, 0, 0))."""
-    numbers = [int(n) for n in re.findall(r"\d+", version.split("+")[0])[:4]]
-    return (*numbers, 0, 0, 0, 0)[:4]  # type: ignore[return-value]
+    """Windows file version numbers: "0.1.0" -> (0, 1, 0, 0), "1.2rc1" -> (1, 2, 0, 0)."""
+    release = re.match(r"\d+(\.\d+)*", version)
+    numbers = [int(n) for n in release.group(0).split(".")] if release else []
+    major, minor, micro, build = (*numbers, 0, 0, 0, 0)[:4]
+    return major, minor, micro, build
 
 
 def write_windows_version_file(version: str, out: Path) -> Path:
@@ -333,8 +360,8 @@ def install_ffmpeg_linux(target: Path, tools: dict[str, Path]) -> None:
 def install_ffmpeg_windows(target: Path, tools: dict[str, Path]) -> None:
     """ffmpeg.exe, ffprobe.exe and the DLLs beside them (a shared build) in ``target``."""
     target.mkdir(parents=True)
-    for source in tools.values():
-        shutil.copy2(source, target / source.name)
+    for name, source in tools.items():
+        shutil.copy2(source, target / exe_name(name))
         for dll in source.parent.glob("*.dll"):
             if not (target / dll.name).exists():
                 shutil.copy2(dll, target / dll.name)
@@ -347,15 +374,23 @@ def macos_foreign_dylibs(binary: Path) -> list[str]:
     return [n for n in names if n and not n.startswith(("/usr/lib/", "/System/"))]
 
 
-def ffmpeg_spec_binaries(tools: dict[str, Path]) -> list[tuple[str, str]]:
-    """macOS: ffmpeg/ffprobe go through PyInstaller (it collects and relinks their dylibs)."""
+def ffmpeg_spec_binaries(tools: dict[str, Path], work: Path) -> list[tuple[str, str]]:
+    """macOS: ffmpeg/ffprobe go through PyInstaller (it collects and relinks their dylibs).
+
+    They are copied into ``work`` first, so that they are named ffmpeg and ffprobe in the bundle.
+    """
     if sys.platform != "darwin":
         return []
-    for path in tools.values():
+    staging = work / "ffmpeg-input"
+    staging.mkdir(exist_ok=True)
+    binaries = []
+    for name, path in tools.items():
         foreign = macos_foreign_dylibs(path)
         if foreign:
             print(f"note: {path} links {len(foreign)} non-system dylibs; PyInstaller collects them")
-    return [(str(path), FFMPEG_DIR) for path in tools.values()]
+        shutil.copy2(path, staging / name)
+        binaries.append((str(staging / name), FFMPEG_DIR))
+    return binaries
 
 
 # --------------------------------------------------------------------------- the build
@@ -363,7 +398,6 @@ def ffmpeg_spec_binaries(tools: dict[str, Path]) -> list[tuple[str, str]]:
 
 def make_config(work: Path, tools: dict[str, Path], trim: bool) -> SpecConfig:
     """The spec configuration for this OS (icon and version resources written into ``work``)."""
-    sys.path.insert(0, str(ROOT))
     from hlsstudio import __version__
 
     version_file = None
@@ -377,8 +411,8 @@ def make_config(work: Path, tools: dict[str, Path], trim: bool) -> SpecConfig:
         icon=platform_icon(work),
         version_file=version_file,
         trim=trim,
-        datas=[(str(RESOURCES / "icons"), "resources/icons"), (str(RESOURCES / "presets"), "resources/presets")],
-        binaries=ffmpeg_spec_binaries(tools),
+        datas=[(str(RESOURCES / kind), f"resources/{kind}") for kind in ("icons", "presets")],
+        binaries=ffmpeg_spec_binaries(tools, work),
         excludes=[*UNUSED_QT_MODULES, *UNUSED_PYTHON_MODULES] if trim else ["tkinter", "_tkinter"],
         hiddenimports=["hlsstudio.selftest", "hlsstudio.cli.publishing"],
         runtime_hooks=[str(PACKAGING / "rthooks" / "child_env.py")],
@@ -411,6 +445,7 @@ def install_linux_menu_files(app: Path) -> None:
 
 
 def exe_name(name: str) -> str:
+    """``name`` as an executable file name on this OS ("ffmpeg.exe" on Windows)."""
     return f"{name}.exe" if sys.platform == "win32" else name
 
 
@@ -442,7 +477,7 @@ def size_report(top: Path, exe_dir: Path, ffmpeg_root: Path) -> list[str]:
         "botocore": internal / "botocore",
     }
     total = tree_size(top)
-    lines = [f"  {label:<14}{tree_size(path) / mib:8.1f} MiB" for label, path in parts.items() if path.is_dir()]
+    lines = [f"  {name:<14}{tree_size(path) / mib:8.1f} MiB" for name, path in parts.items() if path.is_dir()]
     return [*lines, f"size: {total / mib:.1f} MiB ({total} bytes) in {top}"]
 
 
@@ -467,7 +502,9 @@ def build(args: argparse.Namespace) -> Path:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """The command line (see the module doc)."""
-    parser = argparse.ArgumentParser(description="Build the HLS Studio desktop app (one folder, FFmpeg inside).")
+    parser = argparse.ArgumentParser(
+        description="Build the HLS Studio desktop app: one folder, FFmpeg inside."
+    )
     parser.add_argument("--ffmpeg", metavar="PATH", help="ffmpeg to bundle (default: the one on PATH)")
     parser.add_argument("--ffprobe", metavar="PATH", help="ffprobe to bundle (default: the one on PATH)")
     parser.add_argument("--dist", default=str(ROOT / "dist"), metavar="DIR", help="output folder (dist/)")

@@ -31,13 +31,22 @@ SOURCE_SECONDS = 30
 
 @dataclass(frozen=True)
 class Sample:
-    """One measurement: wall time and the CPU time (user + system) of the child processes, seconds."""
+    """One measurement: wall time and CPU time (user + system of this process and the processes it
+    waited for) in seconds, the 1-minute load average when it started, and the CPU seconds the rest
+    of the machine used meanwhile (``others``).
+
+    ``others`` is what skews wall times on a shared machine: a sample with a large one ran while
+    something else competed for the cores. CPU time depends far less on that competition.
+    """
 
     wall: float
     cpu: float
+    load: float = 0.0
+    others: float = 0.0
 
     def __add__(self, other: Sample) -> Sample:
-        return Sample(self.wall + other.wall, self.cpu + other.cpu)
+        load = max(self.load, other.load)
+        return Sample(self.wall + other.wall, self.cpu + other.cpu, load, self.others + other.others)
 
 
 @dataclass
@@ -71,17 +80,51 @@ def run_checked(args: Sequence[str]) -> None:
         raise RuntimeError(f"command failed ({done.returncode}): {' '.join(args[:6])} ...\n{tail}")
 
 
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+def _own_cpu() -> float:
+    """CPU seconds of this process plus every child it has waited for."""
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
+
+
+def machine_busy() -> float:
+    """CPU seconds the whole machine has been busy since boot (/proc/stat; 0 where unavailable)."""
+    try:
+        fields = Path("/proc/stat").read_text(encoding="utf-8").split("\n", 1)[0].split()[1:]
+    except OSError:
+        return 0.0
+    ticks = [int(v) for v in fields]
+    idle = ticks[3] + ticks[4]  # idle + iowait
+    guest = sum(ticks[8:10])  # guest time is already counted in user/nice
+    return (sum(ticks) - idle - guest) / os.sysconf("SC_CLK_TCK")
 
 
 def timed(action: Callable[[], Any]) -> Sample:
-    """Run ``action()``: its wall time (time.perf_counter) and the CPU time of the processes it waited for."""
-    cpu = _children_cpu()
+    """Run ``action()``: wall time (time.perf_counter), own CPU time and the other processes' CPU time."""
+    load, cpu, busy = load_average(), _own_cpu(), machine_busy()
     start = time.perf_counter()
     action()
-    return Sample(time.perf_counter() - start, _children_cpu() - cpu)
+    wall = time.perf_counter() - start
+    own = _own_cpu() - cpu
+    return Sample(wall, own, load, max(0.0, machine_busy() - busy - own))
+
+
+def wait_until_quiet(max_share: float, timeout: float, window: float = 3.0) -> float:
+    """Wait (up to ``timeout`` s) until other processes use at most ``max_share`` of the cores.
+
+    Returns the share last measured over ``window`` seconds. A benchmark sharing its machine calls
+    this before each run; it goes on after the timeout anyway (the sample's ``others`` tells).
+    """
+    cores = os.cpu_count() or 1
+    deadline = time.monotonic() + timeout
+    while True:
+        busy = machine_busy()
+        time.sleep(window)
+        share = (machine_busy() - busy) / (window * cores)
+        if share <= max_share or time.monotonic() >= deadline:
+            return share
 
 
 def _encode_source(args: list[str], target: Path) -> Path:
@@ -167,11 +210,25 @@ def _memory_gib() -> float | None:
     return None
 
 
+def _virtualised() -> bool:
+    try:
+        return " hypervisor" in Path("/proc/cpuinfo").read_text(encoding="utf-8")
+    except OSError:
+        return False
+
+
+def load_average() -> float:
+    """The 1-minute load average (other work on the machine skews wall times; it is recorded)."""
+    return round(os.getloadavg()[0], 2)
+
+
 def machine_info() -> dict[str, Any]:
-    """CPU model, core count, memory, OS, ffmpeg and Python versions, and the date (UTC)."""
+    """CPU model, core count, memory, OS, ffmpeg and Python versions, load and the date (UTC)."""
     return {
         "cpu": _cpu_model(),
         "cores": os.cpu_count(),
+        "virtual_machine": _virtualised(),
+        "load_average_1min": load_average(),
         "memory_gib": _memory_gib(),
         "os": f"{platform.system()} {platform.release()} {platform.machine()}",
         "ffmpeg": _ffmpeg_version(),
@@ -182,8 +239,9 @@ def machine_info() -> dict[str, Any]:
 
 def machine_line(info: dict[str, Any]) -> str:
     """One line describing the machine, for printed reports."""
+    vm = " (VM)" if info.get("virtual_machine") else ""
     return (
-        f"{info['cpu']}, {info['cores']} cores, {info['memory_gib']} GiB, {info['os']}; "
+        f"{info['cpu']}{vm}, {info['cores']} cores, {info['memory_gib']} GiB, {info['os']}; "
         f"ffmpeg {info['ffmpeg']}; Python {info['python']}; {info['date']}"
     )
 

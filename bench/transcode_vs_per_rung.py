@@ -16,8 +16,11 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import statistics
 import subprocess
 import sys
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +35,7 @@ from common import (
     print_table,
     run_checked,
     timed,
+    wait_until_quiet,
     write_results,
 )
 
@@ -180,122 +184,158 @@ def output_summary(out: Path, plan: EncodePlan, ffprobe: str) -> dict[str, Any]:
 # --- the rounds --------------------------------------------------------------------------------
 
 
-def run_side(side: str, ctx: dict[str, Any], timings: Timings, round_no: int) -> dict[str, Any]:
-    """Run one side once into a fresh folder, record its times; returns what it produced."""
-    plan: EncodePlan = ctx["plan"]
-    out = fresh_dir(WORK_DIR / f"{side}-{round_no}")
-    if side == "app":
-        out.rmdir()  # the app installs its package at out_dir itself
-        ladder, settings, toolchain = ctx["ladder"], ctx["settings"], ctx["tc"]
-        timings.add("app", timed(lambda: run_app(plan.source, out, ladder, settings, toolchain)))
-    elif side == "engine":
-        timings.add("engine", timed(lambda: run_engine(plan, out, ctx["tc"].ffmpeg)))
-    else:
-        steps = run_per_rung(plan, out, ctx["tc"].ffmpeg)
-        for step, sample in steps.items():
-            timings.add(f"per-rung:{step}", sample)
-        without = [sample for step, sample in steps.items() if step != "thumbnails"]
-        timings.add("per-rung", sum(without[1:], without[0]))
-        timings.add("per-rung+thumbs", timings.samples["per-rung"][-1] + steps["thumbnails"])
-    summary = output_summary(out, plan, ctx["tc"].ffprobe)
-    shutil.rmtree(out, ignore_errors=True)
+@dataclass
+class Bench:
+    """What every run of a side needs, decided once."""
+
+    plan: EncodePlan
+    info: MediaInfo
+    ladder: Ladder
+    settings: EncodeSettings
+    toolchain: Toolchain
+    sides: list[str]
+    rounds: int
+    quiet_share: float
+    quiet_timeout: float
+    timings: Timings = field(default_factory=Timings)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    quiet: list[float] = field(default_factory=list)
+
+
+def _record_per_rung(bench: Bench, steps: dict[str, Sample]) -> None:
+    """Per-step samples, the per-rung total without thumbnails and the total with them."""
+    timings = bench.timings
+    for step, sample in steps.items():
+        timings.add(f"per-rung:{step}", sample)
+    without = [sample for step, sample in steps.items() if step != "thumbnails"]
+    timings.add("per-rung", sum(without[1:], without[0]))
+    timings.add("per-rung+thumbs", timings.samples["per-rung"][-1] + steps["thumbnails"])
+
+
+def _print_sample(bench: Bench, side: str, share: float) -> None:
+    last = bench.timings.samples[side][-1]
     extra = ""
     if side == "per-rung":
-        extra = f" (+ thumbnail pass {timings.samples['per-rung:thumbnails'][-1].wall:.2f} s)"
-    last = timings.samples[side][-1]
-    print(f"  {side:<9} {last.wall:7.2f} s wall, {last.cpu:7.2f} s CPU{extra}", flush=True)
-    return summary
+        extra = f", + thumbnail pass {bench.timings.samples['per-rung:thumbnails'][-1].wall:.1f} s"
+    print(
+        f"  {side:<9} {last.wall:7.1f} s wall {last.cpu:7.1f} s CPU; others used {last.others:6.1f} s CPU "
+        f"(busy share before: {share:.0%}){extra}",
+        flush=True,
+    )
 
 
-def run_rounds(sides: list[str], rounds: int, ctx: dict[str, Any]) -> tuple[Timings, dict[str, Any]]:
-    """``rounds`` rounds, the side order reversed every other round (A,B then B,A)."""
-    timings = Timings()
-    outputs: dict[str, Any] = {}
-    for round_no in range(rounds):
-        order = sides if round_no % 2 == 0 else list(reversed(sides))
-        print(f"round {round_no + 1}/{rounds}: {', '.join(order)}", flush=True)
+def run_side(bench: Bench, side: str, round_no: int) -> None:
+    """Wait for a quiet machine, run one side once into a fresh folder, record its samples and output."""
+    plan, tc = bench.plan, bench.toolchain
+    out = fresh_dir(WORK_DIR / f"{side}-{round_no}")
+    share = wait_until_quiet(bench.quiet_share, bench.quiet_timeout) if bench.quiet_timeout > 0 else 0.0
+    bench.quiet.append(round(share, 3))
+    if side == "app":
+        out.rmdir()  # the app installs its package at out_dir itself
+        bench.timings.add("app", timed(lambda: run_app(plan.source, out, bench.ladder, bench.settings, tc)))
+    elif side == "engine":
+        bench.timings.add("engine", timed(lambda: run_engine(plan, out, tc.ffmpeg)))
+    else:
+        _record_per_rung(bench, run_per_rung(plan, out, tc.ffmpeg))
+    bench.outputs[side] = output_summary(out, plan, tc.ffprobe)
+    shutil.rmtree(out, ignore_errors=True)
+    _print_sample(bench, side, share)
+
+
+def run_rounds(bench: Bench) -> None:
+    """``bench.rounds`` rounds, the side order reversed every other round (A,B then B,A)."""
+    for round_no in range(bench.rounds):
+        order = bench.sides if round_no % 2 == 0 else list(reversed(bench.sides))
+        print(f"round {round_no + 1}/{bench.rounds}: {', '.join(order)}", flush=True)
         for side in order:
-            outputs[side] = run_side(side, ctx, timings, round_no)
-    return timings, outputs
+            run_side(bench, side, round_no)
 
 
 # --- report ------------------------------------------------------------------------------------
 
 LABELS = {
     "app": "A  app: one process (full job)",
-    "engine": "A' app's ffmpeg command only",
-    "per-rung": "B  per-rung: 4 processes + master",
+    "engine": "A' app's ffmpeg command alone",
+    "per-rung": "B  per-rung: 1 process/rung + master",
     "per-rung+thumbs": "B+ per-rung + thumbnail pass",
     "per-rung:thumbnails": "   thumbnail pass alone",
 }
+ONE_PROCESS = ("app", "engine")
 
 
-def table_rows(timings: Timings, outputs: dict[str, Any]) -> list[list[object]]:
-    """One row per measured series: label, median, every run."""
-    rows: list[list[object]] = []
+def table_rows(bench: Bench) -> list[list[object]]:
+    """One row per measured series: label, median wall, every wall, median CPU, others, output size."""
+    timings, rows = bench.timings, []
     for key, label in LABELS.items():
         if key not in timings.samples:
             continue
         runs = " ".join(f"{s:.1f}" for s in timings.walls(key))
-        out = outputs.get(key) if key in ("app", "engine", "per-rung") else None
+        others = statistics.median(s.others for s in timings.samples[key])
+        out = bench.outputs.get(key) if key in (*ONE_PROCESS, "per-rung") else None
         size = f"{out['segment_bytes'] / 1e6:.1f}" if out else ""
-        rows.append([label, f"{timings.median(key):.2f}", runs, f"{timings.median_cpu(key):.1f}", size])
+        row = [
+            label,
+            f"{timings.median(key):.1f}",
+            runs,
+            f"{timings.median_cpu(key):.1f}",
+            f"{others:.1f}",
+            size,
+        ]
+        rows.append(row)
     return rows
 
 
-def ratios(timings: Timings) -> dict[str, float]:
-    """Ratios of median wall times: each one-process series over per-rung, with and without thumbnails."""
+def ratios(timings: Timings, measure: Callable[[str], float]) -> dict[str, float]:
+    """Each one-process series over the per-rung series, with and without the thumbnail pass."""
     found: dict[str, float] = {}
-    for a in ("app", "engine"):
+    for a in ONE_PROCESS:
         if a in timings.samples and "per-rung" in timings.samples:
-            found[f"{a}/per-rung"] = timings.median(a) / timings.median("per-rung")
-            found[f"{a}/per-rung+thumbs"] = timings.median(a) / timings.median("per-rung+thumbs")
+            found[f"{a}/per-rung"] = measure(a) / measure("per-rung")
+            found[f"{a}/per-rung+thumbs"] = measure(a) / measure("per-rung+thumbs")
     return found
 
 
-def cpu_ratios(timings: Timings) -> dict[str, float]:
-    """The same ratios on median CPU time (user + system of the ffmpeg/ffprobe processes)."""
-    found: dict[str, float] = {}
-    for a in ("app", "engine"):
-        if a in timings.samples and "per-rung" in timings.samples:
-            found[f"{a}/per-rung"] = timings.median_cpu(a) / timings.median_cpu("per-rung")
-            found[f"{a}/per-rung+thumbs"] = timings.median_cpu(a) / timings.median_cpu("per-rung+thumbs")
-    return found
-
-
-def report(timings: Timings, outputs: dict[str, Any], ctx: dict[str, Any], machine: dict[str, Any]) -> None:
-    """Print the table and ratios, and write the JSON results."""
-    plan: EncodePlan = ctx["plan"]
-    info: MediaInfo = ctx["info"]
+def print_report(
+    bench: Bench, machine: dict[str, Any], wall: dict[str, float], cpu: dict[str, float]
+) -> None:
+    """The setup, the table and the ratios, as Markdown-friendly text."""
+    plan, info = bench.plan, bench.info
     print()
     print(f"machine: {machine_line(machine)}")
     print(
         f"source: {plan.source.name} ({info.width}x{info.height}, {info.duration:.1f} s), "
         f"rungs {', '.join(r.name for r in plan.rungs)}, preset {plan.preset}, "
-        f"segment {plan.segment_duration:g} s, {ctx['rounds']} rounds"
+        f"segment {plan.segment_duration:g} s, {bench.rounds} rounds"
     )
-    headers = ["series", "median wall s", "runs wall s", "median CPU s", "segments MB"]
-    print_table(headers, table_rows(timings, outputs))
-    found, cpu = ratios(timings), cpu_ratios(timings)
-    for name, value in found.items():
+    headers = ["series", "median wall s", "wall s per round", "median CPU s", "others' CPU s", "segments MB"]
+    print_table(headers, table_rows(bench))
+    for name, value in wall.items():
         verdict = "meets" if value <= TARGET_RATIO else "misses"
-        print(f"ratio {name:<24} wall {value:.3f} ({verdict} {TARGET_RATIO:.2f}), CPU {cpu[name]:.3f}")
+        print(f"ratio {name:<24} wall {value:.3f} ({verdict} target {TARGET_RATIO:.2f}); CPU {cpu[name]:.3f}")
+
+
+def report(bench: Bench, machine: dict[str, Any]) -> None:
+    """Print the table and ratios, and write the JSON results."""
+    timings, plan = bench.timings, bench.plan
+    wall, cpu = ratios(timings, timings.median), ratios(timings, timings.median_cpu)
+    print_report(bench, machine, wall, cpu)
     payload = {
         "settings": {
             "source": str(plan.source),
             "rungs": [r.model_dump() for r in plan.rungs],
             "preset": plan.preset,
             "segment_duration": plan.segment_duration,
-            "rounds": ctx["rounds"],
-            "sides": ctx["sides"],
+            "rounds": bench.rounds,
+            "sides": bench.sides,
         },
         "median_wall": {k: round(timings.median(k), 3) for k in timings.samples},
         "median_cpu": {k: round(timings.median_cpu(k), 3) for k in timings.samples},
-        "samples": {k: [[round(s.wall, 3), round(s.cpu, 3)] for s in v] for k, v in timings.samples.items()},
-        "ratios_wall": {k: round(v, 4) for k, v in found.items()},
+        "samples": {k: [asdict(s) for s in v] for k, v in timings.samples.items()},
+        "busy_share_before_runs": bench.quiet,
+        "ratios_wall": {k: round(v, 4) for k, v in wall.items()},
         "ratios_cpu": {k: round(v, 4) for k, v in cpu.items()},
         "target_ratio": TARGET_RATIO,
-        "outputs": outputs,
+        "outputs": bench.outputs,
     }
     print(f"results: {write_results(NAME, payload, machine)}")
 
@@ -303,12 +343,16 @@ def report(timings: Timings, outputs: dict[str, Any], ctx: dict[str, Any], machi
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line options."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--source", type=Path, help="source video (default: cached 1080p 30 s footage)")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds, side order alternating (default 3)")
-    parser.add_argument("--rungs", default=DEFAULT_RUNGS, help=f"default-ladder rungs ({DEFAULT_RUNGS})")
-    parser.add_argument("--preset", default="fast", help="x264 preset (default fast)")
-    parser.add_argument("--segment", type=float, default=6.0, help="segment length in seconds (default 6)")
-    parser.add_argument("--sides", default="app,per-rung", help=f"comma list of {', '.join(SIDES)}")
+    add = parser.add_argument
+    add("--source", type=Path, help="source video (default: cached 1080p 30 s footage)")
+    add("--rounds", type=int, default=3, help="rounds, side order alternating (default 3)")
+    add("--rungs", default=DEFAULT_RUNGS, help=f"default-ladder rungs (default {DEFAULT_RUNGS})")
+    add("--preset", default="fast", help="x264 preset (default fast)")
+    add("--segment", type=float, default=6.0, help="segment length in seconds (default 6)")
+    add("--sides", default="app,per-rung", help=f"comma list of {', '.join(SIDES)} (default app,per-rung)")
+    add("--quiet-share", type=float, default=0.15, help="before each run, wait until other processes use "
+        "at most this share of the cores (default 0.15)")  # fmt: skip
+    add("--quiet-timeout", type=float, default=300, help="longest wait for that, s (default 300; 0: no wait)")
     args = parser.parse_args(argv)
     args.sides = [s.strip() for s in args.sides.split(",") if s.strip()]
     if not args.sides or set(args.sides) - set(SIDES):
@@ -324,12 +368,20 @@ def main(argv: list[str] | None = None) -> int:
     info = probe_file(toolchain.ffprobe, source)
     ladder = bench_ladder([n.strip() for n in args.rungs.split(",")])
     settings = EncodeSettings(preset=args.preset, segment_duration=args.segment, encoder="libx264")
-    plan = make_plan(info, ladder, settings, toolchain)
-    ctx = {"plan": plan, "info": info, "ladder": ladder, "settings": settings, "tc": toolchain,
-           "rounds": args.rounds, "sides": args.sides}  # fmt: skip
+    bench = Bench(
+        plan=make_plan(info, ladder, settings, toolchain),
+        info=info,
+        ladder=ladder,
+        settings=settings,
+        toolchain=toolchain,
+        sides=args.sides,
+        rounds=args.rounds,
+        quiet_share=args.quiet_share,
+        quiet_timeout=args.quiet_timeout,
+    )
     machine = machine_info()
-    timings, outputs = run_rounds(args.sides, args.rounds, ctx)
-    report(timings, outputs, ctx, machine)
+    run_rounds(bench)
+    report(bench, machine)
     return 0
 
 

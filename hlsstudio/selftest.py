@@ -10,6 +10,7 @@ This module never imports Qt: the desktop side hands in ``open_window``.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import tempfile
@@ -22,6 +23,8 @@ from hlsstudio.core.pipeline import transcode
 from hlsstudio.core.probe import probe_file
 from hlsstudio.core.proc import TimedOut, run_bounded
 from hlsstudio.core.toolchain import ENV_VARS, Toolchain, locate_toolchain
+
+log = logging.getLogger(__name__)
 
 CLIP_SECONDS = 2
 CLIP_WIDTH = 320
@@ -60,7 +63,8 @@ def generate_clip(ffmpeg: str, path: Path) -> Path:
         raise SelfTestFailed(f"cannot run ffmpeg to make the test clip: {exc}") from exc
     if done.returncode != 0 or not path.is_file():
         lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise SelfTestFailed(f"ffmpeg could not make the test clip: {lines[-1] if lines else done.returncode}")
+        reason = lines[-1] if lines else f"exit code {done.returncode}"
+        raise SelfTestFailed(f"ffmpeg could not make the test clip: {reason}")
     return path
 
 
@@ -140,7 +144,13 @@ def run_self_test(open_window: Callable[[], object] | None = None) -> tuple[bool
 
 
 def report(outcome: tuple[bool, str]) -> int:
-    """Print the outcome (success on stdout, failure on stderr); returns the exit status (0 or 1)."""
+    """Print the outcome (success on stdout, failure on stderr) and log it; returns the exit status.
+
+    The log line matters where a GUI executable has no console to print to (Windows, macOS bundles).
+    """
     passed, message = outcome
-    print(message, file=sys.stdout if passed else sys.stderr, flush=True)
+    log.log(logging.INFO if passed else logging.ERROR, "%s", message)
+    stream = sys.stdout if passed else sys.stderr
+    if stream is not None:
+        print(message, file=stream, flush=True)
     return 0 if passed else 1

@@ -33,6 +33,7 @@ DB_NAME = "jobs.sqlite3"
 SCHEMA_VERSION = 1
 ACTIVE_STATES = tuple(s.value for s in JobState if s.is_active)
 CONTENT_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+DASH_RUNS = re.compile(r"-{2,}")
 MAX_CONTENT_ID = 128
 
 _SCHEMA = """
@@ -100,11 +101,11 @@ def db_path() -> Path:
 def suggest_content_id(source: str | Path, taken: Iterable[str] = ()) -> str:
     """A content id from a file name: letters, digits, '-' and '_' only, unique among ``taken``.
 
-    ``"My Film (2024).mov"`` becomes ``"My-Film-2024"``, ``"été.mp4"`` ``"ete"``; a clash gets
+    ``"My Film (2024) - cut.mov"`` becomes ``"My-Film-2024-cut"``, ``"été.mp4"`` ``"ete"``; a clash gets
     ``-2``, ``-3`` …
     """
     stem = unicodedata.normalize("NFKD", Path(source).stem).encode("ascii", "ignore").decode("ascii")
-    base = CONTENT_ID_UNSAFE.sub("-", stem).strip("-_")[: MAX_CONTENT_ID - 4] or "video"
+    base = DASH_RUNS.sub("-", CONTENT_ID_UNSAFE.sub("-", stem)).strip("-_")[: MAX_CONTENT_ID - 4] or "video"
     used = set(taken)
     candidate, n = base, 1
     while candidate in used:

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar, QWidget
+from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar, QToolButton, QWidget
 
+from hlsstudio.core.jobstore import JobRecord
+from hlsstudio.core.models import JobState
 from hlsstudio.qt.icons import icon
+from hlsstudio.qt.queue_controller import RETRYABLE, WAITING
+
+if TYPE_CHECKING:
+    from hlsstudio.qt.queue_controller import QueueController
+
+PRIMARY = ("add_files", "start", "pause", "publish")
 
 
 @dataclass
@@ -122,6 +132,10 @@ def build_toolbar(window: QMainWindow, a: WindowActions) -> QToolBar:
         if n:
             toolbar.addSeparator()
         toolbar.addActions(group)
+    for name in PRIMARY:
+        button = toolbar.widgetForAction(getattr(a, name))
+        if isinstance(button, QToolButton):
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
     return toolbar
 
 
@@ -136,3 +150,26 @@ def row_menu(parent: QWidget, a: WindowActions) -> QMenu:
     menu.addSeparator()
     menu.addAction(a.remove)
     return menu
+
+
+def update_action_states(
+    a: WindowActions, controller: QueueController, records: list[JobRecord]
+) -> list[str]:
+    """Enable what applies to the selected jobs; returns why Start is blocked (empty: it is not)."""
+    states = {r.state for r in records}
+    blockers = controller.start_blockers()
+    a.start.setEnabled(not blockers and not controller.running)
+    a.pause.setEnabled(controller.running)
+    a.start.setToolTip(
+        "Start the queue (Ctrl+Return)" if not blockers else "Cannot start: " + "; ".join(blockers)
+    )
+    a.cancel.setEnabled(any(s in WAITING or s.is_active for s in states))
+    a.retry.setEnabled(bool(states & RETRYABLE))
+    for action in (a.remove, a.move_top, a.move_up, a.move_down):
+        action.setEnabled(bool(records))
+    any_done = any(r.state is JobState.DONE for r in controller.model.records())
+    a.publish.setEnabled(JobState.DONE in states or (not records and any_done))
+    a.open_folder.setEnabled(len(records) == 1 and bool(records[0].out_dir))
+    a.copy_url.setEnabled(any(r.hls_url for r in records))
+    a.details.setEnabled(len(records) == 1)
+    return blockers

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -69,8 +70,8 @@ def command_line_files(arguments: list[str]) -> list[Path]:
     return [Path(a) for a in arguments if a and not a.startswith("-")]
 
 
-def run(argv: list[str]) -> int:
-    """Create the application and the main window, queue the files in ``argv[1:]``; return the exit status."""
+def application(argv: list[str]) -> tuple[QApplication, list[Path]]:
+    """The QApplication (created unless one exists, named, themed) and the files named in ``argv``."""
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else Application(argv)
     app.setApplicationName("HLS Studio")
@@ -79,23 +80,64 @@ def run(argv: list[str]) -> int:
     app.setDesktopFileName("hlsstudio")
     app.setWindowIcon(app_icon())
     apply_theme(app)
+    # a fresh QApplication has removed its own options (-style …) from arguments()
+    return app, command_line_files(app.arguments()[1:] if existing is None else argv[1:])
+
+
+def open_main_window(app: QApplication, files: list[Path]) -> MainWindow:
+    """Logging, settings and the job store; the main window shown with ``files`` queued."""
     setup_logging()
     log.info("HLS Studio %s starting", __version__)
     settings, settings_problem = load_or_default_settings()
     store, store_problem = open_store()
-    window = MainWindow(settings, store=store)
+    window = MainWindow(settings, store=store, owns_store=True)
     if isinstance(app, Application):
         app.file_opened.connect(lambda path: window.add_paths([path]))
     window.show()
     for problem in (settings_problem, store_problem):
         if problem:
             window.statusBar().showMessage(problem, 15_000)
-    # a fresh QApplication has removed its own options (-style …) from arguments()
-    files = command_line_files(app.arguments()[1:] if existing is None else argv[1:])
     if files:
         window.add_paths(files)
+    return window
+
+
+def self_test(argv: list[str]) -> int:
+    """``hlsstudio --self-test``: show the main window, run the installation self-test, exit.
+
+    The window gets a throw-away job store and saves nothing, so the user's queue and settings are
+    never touched. Prints one line (``self-test passed: …`` or ``self-test failed: …``).
+    """
+    from hlsstudio.selftest import report, run_self_test
+
+    app, _ = application([a for a in argv if a != "--self-test"])
+    setup_logging()
+    opened: list[MainWindow] = []
+    with tempfile.TemporaryDirectory(prefix="hlsstudio-selftest-store-") as tmp:
+        store = JobStore.open(Path(tmp) / "jobs.sqlite3")
+
+        def open_window() -> None:
+            window = MainWindow(AppSettings(), store=store, remember=False)
+            opened.append(window)
+            window.show()
+            app.processEvents()
+            if not window.isVisible():
+                raise RuntimeError("the main window could not be shown")
+
+        outcome = run_self_test(open_window)
+        for window in opened:
+            window.confirm = lambda *_args: True  # type: ignore[method-assign]
+            window.close()
+        store.close()
+    return report(outcome)
+
+
+def run(argv: list[str]) -> int:
+    """Start the app with the files in ``argv[1:]`` queued, run it until it quits; the exit status."""
+    app, files = application(argv)
+    window = open_main_window(app, files)
     code = int(app.exec())
-    store.close()
+    window.close()  # no-op when the user closed it; after a quit() it records running jobs
     log.info("HLS Studio stopped")
     return code
 

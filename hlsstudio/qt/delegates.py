@@ -32,13 +32,13 @@ class ProgressDelegate(QStyledItemDelegate):
             super().paint(painter, option, index)
             return
         fraction, text = value
-        widget = option.widget  # type: ignore[attr-defined]
+        widget = option.widget
         style = widget.style() if widget is not None else QApplication.style()
-        if option.state & QStyle.StateFlag.State_Selected:  # type: ignore[attr-defined]
-            painter.fillRect(option.rect, option.palette.highlight())  # type: ignore[attr-defined]
+        if option.state & QStyle.StateFlag.State_Selected:
+            painter.fillRect(option.rect, option.palette.highlight())
         bar = QStyleOptionProgressBar()
-        bar.rect = option.rect.adjusted(3, 3, -3, -3)  # type: ignore[attr-defined]
-        bar.palette = option.palette  # type: ignore[attr-defined]
+        bar.rect = option.rect.adjusted(3, 3, -3, -3)
+        bar.palette = option.palette
         bar.state = QStyle.StateFlag.State_Enabled | QStyle.StateFlag.State_Horizontal
         bar.minimum = 0
         bar.maximum = PROGRESS_STEPS

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QPoint, Qt, QTimer, QUrl
+from PySide6.QtCore import QPoint, Qt, QTimer, QUrl
 from PySide6.QtGui import (
     QCloseEvent,
     QDesktopServices,
@@ -16,15 +15,12 @@ from PySide6.QtGui import (
     QGuiApplication,
 )
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QFileDialog,
     QHeaderView,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QSplitter,
     QStackedWidget,
-    QTableView,
     QTabWidget,
     QWidget,
 )
@@ -32,22 +28,22 @@ from PySide6.QtWidgets import (
 from hlsstudio.core.errors import HlsStudioError
 from hlsstudio.core.jobstore import JobRecord, JobStore
 from hlsstudio.core.logs import log_file
-from hlsstudio.core.models import JobState, Rung
+from hlsstudio.core.models import Rung
 from hlsstudio.core.settings import AppSettings, save_settings
-from hlsstudio.qt import tasks
-from hlsstudio.qt.actions import build_menus, build_toolbar, create_actions, row_menu
-from hlsstudio.qt.delegates import ContentIdDelegate, ContentTypeDelegate, ProgressDelegate
+from hlsstudio.qt import tasks, window_layout
+from hlsstudio.qt.actions import build_menus, build_toolbar, create_actions, row_menu, update_action_states
 from hlsstudio.qt.icons import app_icon
 from hlsstudio.qt.job_table_model import Column
 from hlsstudio.qt.notifications import Notifier
 from hlsstudio.qt.pools import Pools, thread_pools
-from hlsstudio.qt.queue_controller import RETRYABLE, WAITING, QueueController
+from hlsstudio.qt.queue_controller import QueueController
 from hlsstudio.qt.widgets.details_dialog import DetailsDialog
 from hlsstudio.qt.widgets.drop_zone import DropZone, paths_from_mime
 from hlsstudio.qt.widgets.ladder_editor import LadderEditor
 from hlsstudio.qt.widgets.log_window import LogWindow
 from hlsstudio.qt.widgets.metadata_panel import MetadataPanel
 from hlsstudio.qt.widgets.publish_panel import PublishPanel
+from hlsstudio.qt.widgets.queue_view import QueueView
 from hlsstudio.qt.widgets.settings_dialog import SettingsDialog
 from hlsstudio.qt.workers import CallWorker
 
@@ -58,11 +54,10 @@ BLOCKER_STYLE = "color: #d64545; padding: 0 8px;"
 VIDEO_FILTER = (
     "Videos (*.mp4 *.mov *.m4v *.mkv *.avi *.webm *.mxf *.ts *.mts *.m2ts *.mpg *.mpeg *.wmv);;All files (*)"
 )
-COLUMN_WIDTHS = {Column.FILE: 220, Column.RUNGS: 120, Column.CONTENT_ID: 130, Column.PROGRESS: 190}
 
 
 class MainWindow(QMainWindow):
-    """Adapts the QueueController to widgets; owns the job store unless one is given."""
+    """Adapts the QueueController to widgets; closes the job store at exit when it owns it."""
 
     def __init__(
         self,
@@ -70,16 +65,19 @@ class MainWindow(QMainWindow):
         *,
         store: JobStore | None = None,
         pools: Pools | None = None,
+        owns_store: bool | None = None,
+        remember: bool = True,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.settings = settings
-        self._owns_store = store is None
+        self.remember = remember
+        self._owns_store = store is None if owns_store is None else owns_store
         self.store = store or JobStore.open()
         self.controller = QueueController(
             self.store, settings, pools or thread_pools(settings.concurrent_jobs), self
         )
-        self.actions = create_actions(self)
+        self.commands = create_actions(self)
         self.notifier = Notifier(self)
         self._settings_dialog: SettingsDialog | None = None
         self._log_window: LogWindow | None = None
@@ -101,12 +99,13 @@ class MainWindow(QMainWindow):
     # ---- building
 
     def _build(self) -> None:
-        build_menus(self, self.actions)
-        self.toolbar = build_toolbar(self, self.actions)
+        build_menus(self, self.commands)
+        self.toolbar = build_toolbar(self, self.commands)
         self.blocker = QLabel()
         self.blocker.setStyleSheet(BLOCKER_STYLE)
         self.toolbar.addWidget(self.blocker)
-        self.table = self._build_table()
+        self.table = QueueView(self.controller.model)
+        self.table.customContextMenuRequested.connect(self._context_menu)
         self.drop_zone = DropZone()
         self.queue_stack = QStackedWidget()
         self.queue_stack.addWidget(self.drop_zone)
@@ -117,20 +116,14 @@ class MainWindow(QMainWindow):
         self.side_tabs = QTabWidget()
         self.side_tabs.addTab(self.metadata, "Source")
         self.side_tabs.addTab(self.ladder_editor, "Ladder")
-        self.left_splitter = QSplitter(Qt.Orientation.Vertical)
-        self.left_splitter.setObjectName("left-splitter")
-        self.left_splitter.addWidget(self.queue_stack)
-        self.left_splitter.addWidget(self.publish_panel)
-        self.left_splitter.setStretchFactor(0, 3)
-        self.left_splitter.setStretchFactor(1, 1)
-        self.main_splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.main_splitter.setObjectName("main-splitter")
-        self.main_splitter.addWidget(self.left_splitter)
-        self.main_splitter.addWidget(self.side_tabs)
-        self.main_splitter.setStretchFactor(0, 3)
-        self.main_splitter.setStretchFactor(1, 1)
-        self.main_splitter.setSizes([900, 380])
-        self.left_splitter.setSizes([560, 200])
+        self.bottom_splitter = window_layout.splitter(
+            Qt.Orientation.Horizontal, self.publish_panel, self.side_tabs, (1, 1)
+        )
+        self.main_splitter = window_layout.splitter(
+            Qt.Orientation.Vertical, self.queue_stack, self.bottom_splitter, (3, 2)
+        )
+        self.main_splitter.setSizes([430, 300])
+        self.bottom_splitter.setSizes([560, 720])
         self.setCentralWidget(self.main_splitter)
         self.destination_label = QLabel()
         self.toolchain_label = QLabel("Looking for FFmpeg…")
@@ -138,34 +131,8 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.toolchain_label)
         self._show_destination()
 
-    def _build_table(self) -> QTableView:
-        table = QTableView()
-        table.setModel(self.controller.model)
-        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        table.setEditTriggers(
-            QAbstractItemView.EditTrigger.DoubleClicked
-            | QAbstractItemView.EditTrigger.EditKeyPressed
-            | QAbstractItemView.EditTrigger.SelectedClicked
-        )
-        table.setItemDelegateForColumn(Column.PROGRESS, ProgressDelegate(table))
-        table.setItemDelegateForColumn(Column.CONTENT_TYPE, ContentTypeDelegate(table))
-        table.setItemDelegateForColumn(Column.CONTENT_ID, ContentIdDelegate(table))
-        table.setAlternatingRowColors(True)
-        table.setWordWrap(False)
-        table.verticalHeader().setVisible(False)
-        table.verticalHeader().setDefaultSectionSize(26)
-        header = table.horizontalHeader()
-        header.setStretchLastSection(True)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column, width in COLUMN_WIDTHS.items():
-            header.resizeSection(column, width)
-        table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        table.customContextMenuRequested.connect(self._context_menu)
-        return table
-
     def _connect(self) -> None:
-        a, c = self.actions, self.controller
+        a, c = self.commands, self.controller
         a.add_files.triggered.connect(self.pick_files)
         a.add_folder.triggered.connect(self.pick_folder)
         a.start.triggered.connect(c.start)
@@ -227,24 +194,9 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _update_actions(self) -> None:
-        a, c = self.actions, self.controller
-        records = self.selected_records()
-        states = {r.state for r in records}
-        blockers = c.start_blockers()
-        a.start.setEnabled(not blockers and not c.running)
-        a.pause.setEnabled(c.running)
-        a.start.setToolTip("Start the queue" if not blockers else "Cannot start: " + "; ".join(blockers))
+        blockers = update_action_states(self.commands, self.controller, self.selected_records())
         self.blocker.setText(("Start disabled: " + blockers[0]) if blockers else "")
         self.blocker.setToolTip("\n".join(blockers))
-        a.cancel.setEnabled(any(s in WAITING or s.is_active for s in states))
-        a.retry.setEnabled(bool(states & RETRYABLE))
-        for action in (a.remove, a.move_top, a.move_up, a.move_down):
-            action.setEnabled(bool(records))
-        any_done = any(r.state is JobState.DONE for r in c.model.records())
-        a.publish.setEnabled(JobState.DONE in states or (not records and any_done))
-        a.open_folder.setEnabled(len(records) == 1 and bool(records[0].out_dir))
-        a.copy_url.setEnabled(any(r.hls_url for r in records))
-        a.details.setEnabled(len(records) == 1)
 
     def _on_rows_changed(self) -> None:
         self.queue_stack.setCurrentWidget(self.table if self.controller.model.rowCount() else self.drop_zone)
@@ -354,7 +306,7 @@ class MainWindow(QMainWindow):
             self.show_details()
 
     def _context_menu(self, pos: QPoint) -> None:
-        row_menu(self, self.actions).popup(self.table.viewport().mapToGlobal(pos))
+        row_menu(self, self.commands).popup(self.table.viewport().mapToGlobal(pos))
 
     def _on_queue_finished(self, done: int, failed: int) -> None:
         text = f"{done} done" + (f", {failed} failed" if failed else "")
@@ -408,8 +360,10 @@ class MainWindow(QMainWindow):
         self._workers.pop(serial, None)
 
     def save_settings(self) -> None:
-        """Write the settings file now."""
+        """Write the settings file now (never for a window made with ``remember=False``)."""
         self._save_timer.stop()
+        if not self.remember:
+            return
         try:
             save_settings(self.settings)
         except OSError as exc:
@@ -425,35 +379,14 @@ class MainWindow(QMainWindow):
 
     # ---- window state
 
+    def queue_header(self) -> QHeaderView:
+        """The queue's column header (its widths and order are remembered)."""
+        return self.table.horizontalHeader()
+
     def restore_layout(self) -> None:
         """Size, position and splitters as they were (1280x800 the first time)."""
-        ui = self.settings.ui
-        if not self._restore(ui.get("geometry"), self.restoreGeometry):
+        if not window_layout.restore(self, self.settings.ui):
             self.resize(*DEFAULT_SIZE)
-        self._restore(ui.get("state"), self.restoreState)
-        self._restore(ui.get("main_splitter"), self.main_splitter.restoreState)
-        self._restore(ui.get("left_splitter"), self.left_splitter.restoreState)
-        self._restore(ui.get("queue_header"), self.table.horizontalHeader().restoreState)
-
-    @staticmethod
-    def _restore(value: Any, restore: Any) -> bool:
-        if not isinstance(value, str) or not value:
-            return False
-        return bool(restore(QByteArray(base64.b64decode(value))))
-
-    def layout_state(self) -> dict[str, str]:
-        """Geometry and splitter states as base64 strings (for AppSettings.ui)."""
-
-        def b64(data: QByteArray) -> str:
-            return base64.b64encode(bytes(data.data())).decode("ascii")
-
-        return {
-            "geometry": b64(self.saveGeometry()),
-            "state": b64(self.saveState()),
-            "main_splitter": b64(self.main_splitter.saveState()),
-            "left_splitter": b64(self.left_splitter.saveState()),
-            "queue_header": b64(self.table.horizontalHeader().saveState()),
-        }
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._closed:
@@ -465,7 +398,8 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self._closed = True
-        self.settings = self.settings.model_copy(update={"ui": {**self.settings.ui, **self.layout_state()}})
+        layout = window_layout.save(self)
+        self.settings = self.settings.model_copy(update={"ui": {**self.settings.ui, **layout}})
         self.save_settings()
         self.controller.shutdown()
         self.notifier.hide()

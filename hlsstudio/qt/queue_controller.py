@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, Signal
 
 from hlsstudio.core.errors import HlsStudioError
 from hlsstudio.core.jobstore import JobRecord, JobStore, suggest_content_id
-from hlsstudio.core.models import ContentType, JobResult, JobState, Ladder, MediaInfo, Progress, Rung
+from hlsstudio.core.models import JobResult, JobState, Ladder, Progress, Rung
 from hlsstudio.core.models import ladder_problems as find_ladder_problems
 from hlsstudio.core.pipeline import JobRequest
 from hlsstudio.core.publish import UploadProgress
@@ -23,6 +23,7 @@ from hlsstudio.core.settings import AppSettings
 from hlsstudio.core.storage.base import CONTENT_ID_RE
 from hlsstudio.core.toolchain import Toolchain
 from hlsstudio.qt import tasks
+from hlsstudio.qt.intake import Intake
 from hlsstudio.qt.job_table_model import JobTableModel
 from hlsstudio.qt.pools import Pools
 from hlsstudio.qt.publisher import Publisher, package_dir
@@ -58,6 +59,7 @@ class QueueController(QObject):
         self.pools = pools
         self.model = JobTableModel(self)
         self.model.record_edited.connect(self._on_edited)
+        self.intake = Intake(self)
         self.publisher = Publisher(self)
         self.publisher.started.connect(self.publish_started)
         self.publisher.upload.connect(self.upload_progress)
@@ -67,7 +69,7 @@ class QueueController(QObject):
         self.ladder: Ladder | None = None
         self.ladder_problems: list[str] = []
         self.running = False
-        self._closing = False
+        self.closing = False
         self._encodes: dict[int, JobWorker] = {}
         self._calls: dict[int, CallWorker] = {}
         self._run_counts = [0, 0]
@@ -83,7 +85,7 @@ class QueueController(QObject):
             self.message.emit(f"{n} job{'s' * (n != 1)} interrupted by the last exit: retry to run again")
         for record in self.model.records():
             if record.state is JobState.QUEUED:
-                self._probe(record)
+                self.intake.probe(record)
         self.locate_toolchain()
 
     def locate_toolchain(self, refresh: bool = False) -> None:
@@ -94,13 +96,13 @@ class QueueController(QObject):
         )
         worker.signals.done.connect(self._on_toolchain)
         worker.signals.failed.connect(self._on_toolchain_failed)
-        self._call(worker)
+        self.run_call(worker)
 
     def _on_toolchain(self, _tag: object, toolchain: Toolchain) -> None:
         self.toolchain, self.toolchain_error = toolchain, None
         self.toolchain_changed.emit()
         self.blockers_changed.emit()
-        self._schedule()
+        self.schedule()
 
     def _on_toolchain_failed(self, _tag: object, error: HlsStudioError) -> None:
         self.toolchain, self.toolchain_error = None, error.message
@@ -115,7 +117,7 @@ class QueueController(QObject):
         self.pools.encode.setMaxThreadCount(settings.concurrent_jobs)
         if (old.ffmpeg_path, old.ffprobe_path) != (settings.ffmpeg_path, settings.ffprobe_path):
             self.locate_toolchain()
-        self._schedule()
+        self.schedule()
 
     def set_ladder(self, rungs: list[Rung] | None, problems: list[str] | None = None) -> None:
         """Use these rungs for jobs started from now on; ``rungs=None`` with problems blocks Start."""
@@ -137,59 +139,11 @@ class QueueController(QObject):
 
     def add_paths(self, paths: list[Path]) -> None:
         """Queue dropped or picked files and folders (folders are scanned in a worker)."""
-        if not paths:
-            return
-        worker = CallWorker("scan", tasks.scan_paths, list(paths))
-        worker.signals.done.connect(self._on_scanned)
-        worker.signals.failed.connect(self._on_call_failed)
-        self._call(worker)
-
-    def _on_scanned(self, _tag: object, files: list[Path]) -> None:
-        if not self._closing:
-            self.add_files(files)
+        self.intake.add_paths(paths)
 
     def add_files(self, files: list[Path]) -> list[JobRecord]:
         """Append jobs for ``files`` (skipping ones already waiting or running) and probe them."""
-        pending = {r.source for r in self.model.records() if not r.state.is_terminal}
-        new = [f for f in dict.fromkeys(str(f) for f in files) if f not in pending]
-        if not new:
-            self.message.emit("Nothing new to add" if files else "No video files found")
-            return []
-        records = self.store.add(new, ContentType(self.settings.default_content_type))
-        self.model.append_records(records)
-        skipped = len(files) - len(new)
-        self.message.emit(
-            f"Added {len(records)} file(s)" + (f", {skipped} already queued" if skipped else "")
-        )
-        for record in records:
-            self._probe(record)
-        return records
-
-    def _probe(self, record: JobRecord) -> None:
-        worker = CallWorker(record.id, tasks.probe_source, Path(record.source), self.settings.ffprobe_path)
-        worker.signals.started.connect(self._on_probe_started)
-        worker.signals.done.connect(self._on_probed)
-        worker.signals.failed.connect(self._on_probe_failed)
-        self._call(worker)
-
-    def _on_probe_started(self, job_id: int) -> None:
-        record = self.model.record(job_id)
-        if record is not None and record.state is JobState.QUEUED and not self._closing:
-            self.transition(job_id, JobState.PROBING)
-
-    def _on_probed(self, job_id: int, info: MediaInfo) -> None:
-        record = self.model.record(job_id)
-        if record is None or record.state not in (JobState.QUEUED, JobState.PROBING) or self._closing:
-            return  # cancelled or removed meanwhile
-        self.transition(job_id, JobState.READY, info=info)
-        self._schedule()
-
-    def _on_probe_failed(self, job_id: int, error: HlsStudioError) -> None:
-        record = self.model.record(job_id)
-        if record is None or record.state not in (JobState.QUEUED, JobState.PROBING) or self._closing:
-            return
-        self.transition(job_id, JobState.FAILED, error=error.message, error_detail=error.detail or None)
-        self.check_finished()
+        return self.intake.add_files(files)
 
     # ---- running the queue
 
@@ -202,10 +156,11 @@ class QueueController(QObject):
         if not any(r.state in WAITING for r in self.model.records()) and not self._encodes:
             self.message.emit("Nothing to run: add files, or retry failed jobs")
         if not self.running:
+            log.info("queue started")
             self.running = True
             self._run_counts = [0, 0]
             self.running_changed.emit(True)
-        self._schedule()
+        self.schedule()
         return True
 
     def pause(self) -> None:
@@ -215,22 +170,30 @@ class QueueController(QObject):
             self.running_changed.emit(False)
             self.message.emit("Queue paused: running jobs finish, no new job starts")
 
-    def _schedule(self) -> None:
-        if self._closing or not self.running or self.toolchain is None or self.ladder is None:
+    def schedule(self) -> None:
+        """Start READY jobs while the queue runs and encode slots are free."""
+        if self.closing or not self.running or self.toolchain is None or self.ladder is None:
             return
         while len(self._encodes) < self.settings.concurrent_jobs:
-            record = next((r for r in self.model.records() if r.state is JobState.READY), None)
+            # two jobs writing the same package folder at once would replace each other's work
+            busy = {w.request.out_dir for w in self._encodes.values()}
+            ready = (r for r in self.model.records() if r.state is JobState.READY)
+            record = next((r for r in ready if self._out_dir(r) not in busy), None)
             if record is None:
                 break
             self._launch(record)
         self.check_finished()
 
-    def _launch(self, record: JobRecord) -> None:
-        assert self.toolchain is not None and self.ladder is not None
+    def _out_dir(self, record: JobRecord) -> Path:
+        """The package folder a job writes: the content id (or one made from the file name)."""
         valid_id = bool(CONTENT_ID_RE.fullmatch(record.content_id))
         folder_name = record.content_id if valid_id else suggest_content_id(record.source)
-        out_dir = self.settings.resolved_output_dir() / folder_name
-        publish = self.settings.auto_publish and valid_id
+        return self.settings.resolved_output_dir() / folder_name
+
+    def _launch(self, record: JobRecord) -> None:
+        assert self.toolchain is not None and self.ladder is not None
+        out_dir = self._out_dir(record)
+        publish = self.settings.auto_publish and bool(CONTENT_ID_RE.fullmatch(record.content_id))
         request = JobRequest(
             source=Path(record.source),
             out_dir=out_dir,
@@ -257,7 +220,7 @@ class QueueController(QObject):
 
     def _on_job_state(self, job_id: int, state: JobState) -> None:
         record = self.model.record(job_id)
-        if record is None or self._closing or state.is_terminal or state is record.state:
+        if record is None or self.closing or state.is_terminal or state is record.state:
             return  # the final state comes with the result
         self.transition(job_id, state)
         if state is JobState.PUBLISHING:
@@ -273,11 +236,14 @@ class QueueController(QObject):
     def _on_job_finished(self, job_id: int, result: JobResult) -> None:
         self._encodes.pop(job_id, None)
         record = self.model.record(job_id)
-        if record is None or self._closing:
-            self._schedule()
+        if record is None or self.closing:
+            self.schedule()
             return
         was_publishing = record.state is JobState.PUBLISHING
         state = FINAL.get(result.status, JobState.FAILED)
+        log.info(
+            "job %s (%s) %s%s", job_id, record.name, state.value, f": {result.error}" if result.error else ""
+        )
         self._run_counts[0 if state is JobState.DONE else 1] += 1
         self.transition(
             job_id,
@@ -290,7 +256,7 @@ class QueueController(QObject):
         )
         if was_publishing:
             self.publish_finished.emit(job_id)
-        self._schedule()
+        self.schedule()
         self.check_finished()
 
     def check_finished(self) -> None:
@@ -344,8 +310,8 @@ class QueueController(QObject):
                 self.transition(job_id, JobState.READY, result=None, hls_url=None)
             else:
                 self.transition(job_id, JobState.QUEUED, result=None, hls_url=None)
-                self._probe(record)
-        self._schedule()
+                self.intake.probe(record)
+        self.schedule()
         return retried
 
     def publish(self, ids: list[int] | None = None) -> int:
@@ -370,7 +336,7 @@ class QueueController(QObject):
             self.publisher.cancel(job_id)
         self.store.remove(ids)
         self.model.remove_ids(set(ids))
-        self._schedule()
+        self.schedule()
         self.check_finished()
 
     def move(self, ids: list[int], where: Move) -> None:
@@ -399,7 +365,7 @@ class QueueController(QObject):
         """Jobs transcoding or publishing now."""
         return len(self._encodes) + (1 if self.publisher.busy else 0)
 
-    def _call(self, worker: CallWorker) -> None:
+    def run_call(self, worker: CallWorker) -> None:
         """Run a CallWorker on the io pool, keeping it alive until its last signal arrives."""
         self._calls[worker.serial] = worker
         worker.signals.released.connect(self._release)
@@ -408,12 +374,9 @@ class QueueController(QObject):
     def _release(self, serial: int) -> None:
         self._calls.pop(serial, None)
 
-    def _on_call_failed(self, _tag: object, error: HlsStudioError) -> None:
-        self.message.emit(error.message)
-
     def shutdown(self, wait_ms: int = 15_000) -> None:
         """Cancel everything, wait for the workers, and record running jobs as interrupted."""
-        self._closing = True
+        self.closing = True
         self.running = False
         running = list(self._encodes) + self.publisher.cancel_all()
         for worker in self._encodes.values():

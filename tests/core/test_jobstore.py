@@ -49,6 +49,7 @@ def test_database_lives_under_the_data_dir(hlsstudio_home: Path) -> None:
     ("name", "taken", "expected"),
     [
         ("My Film (2024).mov", (), "My-Film-2024"),
+        ("Harbour Lights - trailer.mov", (), "Harbour-Lights-trailer"),
         ("episode_01.mkv", (), "episode_01"),
         ("été à Paris.mp4", (), "ete-a-Paris"),
         ("...mp4", (), "video"),

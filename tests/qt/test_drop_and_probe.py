@@ -37,8 +37,8 @@ def test_dropped_files_become_rows_and_a_bad_file_fails_in_its_own_row(
 
     # the failed row does not hold up the queue: the good file runs to the end
     wait_ready(qtbot, window)
-    assert window.actions.start.isEnabled()
-    window.actions.start.trigger()
+    assert window.commands.start.isEnabled()
+    window.commands.start.trigger()
     done = wait_state(qtbot, window, good.id, JobState.DONE, JobState.FAILED)
     assert done.state is JobState.DONE, done.error
     assert model.index(good_row, Column.PROGRESS).data(ProgressRole) == (1.0, "100%")

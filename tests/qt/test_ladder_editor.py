@@ -25,7 +25,7 @@ def test_an_invalid_cell_disables_start_with_the_reason(qtbot: QtBot, make_windo
     window = make_window()
     wait_ready(qtbot, window)
     editor, model = window.ladder_editor, window.ladder_editor.model
-    assert window.actions.start.isEnabled()
+    assert window.commands.start.isEnabled()
     cell = model.index(1, HEIGHT)
 
     # type into the cell's editor: each keystroke is validated, before the editor closes
@@ -40,20 +40,20 @@ def test_an_invalid_cell_disables_start_with_the_reason(qtbot: QtBot, make_windo
     assert model.data(cell) == 7
     assert model.data(cell, Qt.ItemDataRole.BackgroundRole) == INVALID_BACKGROUND
     assert "greater than or equal to 16" in model.data(cell, Qt.ItemDataRole.ToolTipRole)
-    assert not window.actions.start.isEnabled()
+    assert not window.commands.start.isEnabled()
     assert "rung 2 height" in window.blocker.text()
-    assert "Cannot start" in window.actions.start.toolTip()
+    assert "Cannot start" in window.commands.start.toolTip()
     assert editor.problems_label.isVisibleTo(editor)
     assert not window.controller.start()
 
     QTest.keyClicks(spin.lineEdit(), "20")  # 720
     assert model.data(cell) == 720
     # 720 is taken by the 720p rung: a ladder-wide problem now
-    assert not window.actions.start.isEnabled()
+    assert not window.commands.start.isEnabled()
     assert "two rungs have height 720" in window.blocker.text()
 
     model.setData(cell, 300)
-    assert window.actions.start.isEnabled()
+    assert window.commands.start.isEnabled()
     assert window.blocker.text() == ""
     assert model.data(cell, Qt.ItemDataRole.BackgroundRole) is None
 

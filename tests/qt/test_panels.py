@@ -58,8 +58,8 @@ def test_a_failed_file_explains_itself_in_the_panel_and_the_details(
     select_ids(window, [job.id])
 
     assert "Cannot use this file" in window.metadata.status.text()
-    assert window.actions.details.isEnabled()
-    window.actions.details.trigger()
+    assert window.commands.details.isEnabled()
+    window.commands.details.trigger()
     dialogs = window.findChildren(DetailsDialog)
     assert len(dialogs) == 1
     dialog = dialogs[0]

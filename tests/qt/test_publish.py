@@ -50,10 +50,10 @@ def test_publish_button_shows_every_file_and_ends_with_the_url(
     reports: list[UploadProgress] = []
     window.controller.upload_progress.connect(lambda _job, report: reports.append(report))
     select_ids(window, [job.id])
-    assert window.actions.publish.isEnabled()
+    assert window.commands.publish.isEnabled()
 
     with qtbot.waitSignal(window.controller.publish_finished, timeout=60_000):
-        window.actions.publish.trigger()
+        window.commands.publish.trigger()
 
     record = window.controller.model.record(job.id)
     assert record is not None and record.state is JobState.DONE, record.error

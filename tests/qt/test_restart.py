@@ -47,11 +47,11 @@ def test_a_job_left_transcoding_is_interrupted_its_partial_output_removed_and_it
     assert "interrupted" in window.statusBar().currentMessage()
 
     select_ids(window, [running.id])
-    assert window.actions.retry.isEnabled()
-    window.actions.retry.trigger()
+    assert window.commands.retry.isEnabled()
+    window.commands.retry.trigger()
     assert model.record(running.id).state is JobState.READY  # type: ignore[union-attr]
     wait_ready(qtbot, window)
-    window.actions.start.trigger()
+    window.commands.start.trigger()
     done = wait_state(qtbot, window, running.id, JobState.DONE, JobState.FAILED)
     assert done.state is JobState.DONE, done.error
     assert (out_dir / "master.m3u8").is_file()
@@ -68,9 +68,9 @@ def test_quitting_keeps_the_queue_its_order_and_edits(
     assert model.setData(model.index(model.row_of(first.id), Column.CONTENT_ID), "title-42")
     assert model.setData(model.index(model.row_of(first.id), Column.CONTENT_TYPE), "episode")
     select_ids(window, [second.id])
-    window.actions.move_top.trigger()
+    window.commands.move_top.trigger()
     window.resize(760, 530)
-    window.main_splitter.setSizes([450, 290])
+    window.main_splitter.setSizes([300, 200])
     size, side = (window.width(), window.height()), window.main_splitter.sizes()[1]
     window.close()
 

@@ -31,7 +31,7 @@ def test_a_job_reaches_done_at_100_percent_with_a_valid_package(
     wait_ready(qtbot, window)
 
     with qtbot.waitSignal(window.controller.queue_finished, timeout=60_000) as finished:
-        window.actions.start.trigger()
+        window.commands.start.trigger()
 
     assert finished.args == [1, 0]
     record = window.controller.model.record(ids[0])
@@ -62,7 +62,7 @@ def test_cancel_mid_transcode_leaves_no_partial_folder_and_no_ffmpeg(
     job_id = window.controller.add_files([long_clip])[0].id
     wait_state(qtbot, window, job_id, JobState.READY)
     wait_ready(qtbot, window)
-    window.actions.start.trigger()
+    window.commands.start.trigger()
 
     def encoding() -> bool:
         row = window.controller.model.job_row(job_id)
@@ -72,8 +72,8 @@ def test_cancel_mid_transcode_leaves_no_partial_folder_and_no_ffmpeg(
     assert window.controller.model.record(job_id).state is JobState.TRANSCODING  # type: ignore[union-attr]
     assert ffmpeg_children(), "ffmpeg should be running now"
     select_ids(window, [job_id])
-    assert window.actions.cancel.isEnabled()
-    window.actions.cancel.trigger()
+    assert window.commands.cancel.isEnabled()
+    window.commands.cancel.trigger()
 
     record = wait_state(qtbot, window, job_id, JobState.CANCELLED, JobState.DONE, JobState.FAILED)
     assert record.state is JobState.CANCELLED
@@ -82,4 +82,4 @@ def test_cancel_mid_transcode_leaves_no_partial_folder_and_no_ffmpeg(
     assert not out_dir.exists()
     assert partial_folders(out_dir) == []
     qtbot.waitUntil(lambda: not ffmpeg_children(), timeout=10_000)
-    assert window.actions.retry.isEnabled()
+    assert window.commands.retry.isEnabled()

@@ -32,7 +32,7 @@ class DropZone(QWidget):
         title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         hint = QLabel(
             "Each file is probed at once; folders are searched for video files.\n"
-            "Set the ladder on the right, then press Start (Ctrl+Return)."
+            "Check the ladder (Ladder tab), then press Start (Ctrl+Return)."
         )
         hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         hint.setEnabled(False)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
-from PySide6.QtWidgets import QFormLayout, QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFormLayout, QFrame, QGridLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from hlsstudio.core.errors import HlsStudioError
 from hlsstudio.core.jobstore import JobRecord
@@ -16,7 +16,7 @@ from hlsstudio.qt import formatting, tasks
 from hlsstudio.qt.queue_controller import QueueController
 from hlsstudio.qt.workers import CallWorker
 
-POSTER_WIDTH = 320
+POSTER_WIDTH = 260
 WARNING_STYLE = "color: #c2410c;"
 MUTED_STYLE = "color: palette(mid);"
 
@@ -97,14 +97,19 @@ class MetadataPanel(QScrollArea):
         self.rungs = QLabel()
         self.rungs.setWordWrap(True)
         self.rungs.setTextFormat(Qt.TextFormat.RichText)
-        layout = QVBoxLayout(body)
-        layout.addWidget(self.title)
-        layout.addWidget(self.poster)
-        layout.addWidget(self.status)
-        layout.addLayout(self.facts)
-        layout.addWidget(self.warnings)
-        layout.addWidget(self.rungs)
-        layout.addStretch(1)
+        self.poster.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignHCenter)
+        details = QVBoxLayout()
+        details.addWidget(self.status)
+        details.addLayout(self.facts)
+        details.addWidget(self.warnings)
+        details.addStretch(1)
+        layout = QGridLayout(body)
+        layout.addWidget(self.title, 0, 0, 1, 2)
+        layout.addWidget(self.poster, 1, 0)
+        layout.addLayout(details, 1, 1)
+        layout.addWidget(self.rungs, 2, 0, 1, 2)
+        layout.setColumnStretch(1, 1)
+        layout.setRowStretch(3, 1)
         self.setWidget(body)
         controller.job_updated.connect(self._on_job_updated)
         controller.toolchain_changed.connect(self._request_poster)
@@ -192,7 +197,7 @@ class MetadataPanel(QScrollArea):
             return
         pixmap = QPixmap(str(path))
         if not pixmap.isNull():
-            width = min(POSTER_WIDTH, max(120, self.viewport().width() - 24))
+            width = min(POSTER_WIDTH, max(120, self.viewport().width() // 2 - 24))
             self.poster.setPixmap(pixmap.scaledToWidth(width, Qt.TransformationMode.SmoothTransformation))
 
     def _on_poster_failed(self, source: str, error: HlsStudioError) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
@@ -110,9 +112,14 @@ class PublishPanel(QWidget):
         record = self.controller.model.record(job_id)
         self.job_id = job_id
         self._clear()
-        name = record.name if record else f"job {job_id}"
+        name = html.escape(record.name if record else f"job {job_id}")
         ident = f"{record.content_type.value}/{record.content_id}" if record else ""
-        self.title.setText(f"<b>Publishing {name}</b> as {ident}")
+        if record is not None and record.state is JobState.TRANSCODING:
+            self.title.setText(
+                f"<b>Uploading {name}</b> as {ident} — finished segments go up while it encodes"
+            )
+        else:
+            self.title.setText(f"<b>Publishing {name}</b> as {ident}")
         self.refresh_destination()
 
     def _clear(self) -> None:
@@ -167,12 +174,13 @@ class PublishPanel(QWidget):
             return
         self.job_id = job_id
         if record.state is JobState.DONE and record.hls_url:
-            self.title.setText(f"<b>Published {record.name}</b>")
+            self.title.setText(f"<b>Published {html.escape(record.name)}</b>")
             self.overall.setValue(1000)
             self.url.setText(record.hls_url)
             self.copy_button.setEnabled(True)
         else:
-            self.title.setText(f"<b>Not published: {record.name}</b> — {record.error or 'stopped'}")
+            reason = html.escape(record.error or "stopped")
+            self.title.setText(f"<b>Not published: {html.escape(record.name)}</b> — {reason}")
 
     def copy_url(self) -> None:
         """Put the public URL on the clipboard."""

@@ -1,0 +1,157 @@
+"""Render the main window with a real queue (done, published, failed, transcoding, ready) to a PNG.
+
+Usage: ``QT_QPA_PLATFORM=offscreen python scripts/screenshot.py [docs/main-window.png]``
+
+Everything happens under a throw-away ``HLSSTUDIO_HOME``: sources are generated with ffmpeg,
+probed, transcoded and "published" to a local folder by the app itself, and the window is grabbed
+while the longest source is still transcoding.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+HOME = Path(tempfile.mkdtemp(prefix="hlsstudio-screenshot-"))
+os.environ["HLSSTUDIO_HOME"] = str(HOME)
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(ROOT))
+
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from hlsstudio.core.jobstore import JobRecord  # noqa: E402
+from hlsstudio.core.models import ContentType, JobState  # noqa: E402
+from hlsstudio.core.settings import AppSettings, DestinationSettings  # noqa: E402
+from hlsstudio.qt.job_table_model import Column  # noqa: E402
+from hlsstudio.qt.main_window import MainWindow  # noqa: E402
+from hlsstudio.qt.theme import apply_theme  # noqa: E402
+
+# file name, lavfi pattern (None: not a video at all), width, height, seconds, constant bit rate
+SOURCES = [
+    ("Harbour Lights - trailer.mov", "smptehdbars", 1280, 720, 8, "6M"),
+    ("S01E01 - The Long Road.mp4", "testsrc2", 960, 540, 6, "4M"),
+    ("S01E02 - Crossing Over.mp4", "testsrc2", 960, 540, 6, "4M"),
+    ("interview take 3.mp4", None, 0, 0, 0, ""),
+    ("Night Market b-roll.mp4", "testsrc2", 1280, 720, 90, "6M"),
+    ("City at Dawn - 1080p master.mov", "gradients", 1920, 1080, 4, "8M"),
+]
+EPISODES = ("S01E01", "S01E02")
+TIMEOUT = 240.0
+
+
+def make_source(folder: Path, spec: tuple[str, str | None, int, int, int, str]) -> Path:
+    """Generate one source with ffmpeg (or a text file posing as a video when the pattern is None).
+
+    Sources are constant bit rate, as camera and edit masters are, so the ladder's bitrates apply.
+    """
+    name, pattern, width, height, seconds, rate = spec
+    path = folder / name
+    if pattern is None:
+        path.write_text("This was never a video.\n" * 50, encoding="utf-8")
+        return path
+    video = f"{pattern}=s={width}x{height}:r=25:d={seconds}" + (
+        ":speed=0.04" if pattern == "gradients" else ""
+    )
+    audio = f"sine=frequency=330:duration={seconds}"
+    subprocess.run(
+        ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", video, "-f", "lavfi",
+         "-i", audio, "-c:v", "libx264", "-pix_fmt", "yuv420p", "-preset", "ultrafast", "-g", "50",
+         "-b:v", rate, "-minrate", rate, "-maxrate", rate, "-bufsize", rate, "-x264-params", "nal-hrd=cbr",
+         "-c:a", "aac", "-b:a", "192k", "-ac", "2", "-shortest", str(path)],
+        check=True,
+    )  # fmt: skip
+    return path
+
+
+def wait(app: QApplication, condition: Callable[[], bool], what: str) -> None:
+    """Process events until ``condition`` holds; exit with a message after TIMEOUT seconds."""
+    deadline = time.monotonic() + TIMEOUT
+    while not condition():
+        if time.monotonic() > deadline:
+            sys.exit(f"timed out waiting for {what}")
+        app.processEvents()
+        time.sleep(0.02)
+
+
+def settings() -> AppSettings:
+    """Fast encodes, auto-publish to a local folder served under a made-up CDN address."""
+    made = AppSettings(auto_publish=True, concurrent_jobs=1)
+    made.encode.preset = "ultrafast"
+    made.destination = DestinationSettings(
+        local_dir=str(HOME / "cdn"), local_base_url="https://media.example.com"
+    )
+    return made
+
+
+def by_name(window: MainWindow, name: str) -> JobRecord:
+    return next(r for r in window.controller.model.records() if r.name == name)
+
+
+def main(argv: list[str]) -> int:
+    """Build the queue, capture the window mid-transcode, write the PNG; print its path."""
+    target = Path(argv[1]) if len(argv) > 1 else ROOT / "docs" / "main-window.png"
+    if not shutil.which("ffmpeg"):
+        sys.exit("ffmpeg is needed to make the screenshot")
+    app = QApplication.instance() or QApplication(argv[:1])
+    assert isinstance(app, QApplication)
+    apply_theme(app)
+    sources = HOME / "sources"
+    sources.mkdir()
+    files = [make_source(sources, spec) for spec in SOURCES]
+    window = MainWindow(settings())
+    window.confirm = lambda *_args: True  # type: ignore[method-assign]
+    window.resize(1280, 800)
+    window.show()
+    controller, model = window.controller, window.controller.model
+    controller.add_files(files)
+    wait(app, lambda: all(r.state in (JobState.READY, JobState.FAILED) for r in model.records()), "probes")
+    wait(app, lambda: controller.toolchain is not None, "the toolchain")
+    for record in model.records():
+        if record.name.startswith(EPISODES):
+            model.setData(
+                model.index(model.row_of(record.id) or 0, Column.CONTENT_TYPE), ContentType.EPISODE.value
+            )
+    controller.start()
+    long_one = SOURCES[4][0]
+
+    def transcoding_far_enough() -> bool:
+        row = model.job_row(by_name(window, long_one).id)
+        return row is not None and row.progress is not None and row.progress.fraction >= 0.35
+
+    wait(app, transcoding_far_enough, "the long source to be well under way")
+    controller.pause()
+    window.statusBar().clearMessage()
+    shown = by_name(window, SOURCES[0][0])
+    window.table.selectRow(model.row_of(shown.id) or 0)
+    wait(app, lambda: not window.metadata.poster.pixmap().isNull(), "the poster frame")
+    for _ in range(30):  # let the throttled progress repaint land
+        app.processEvents()
+        time.sleep(0.02)
+    if os.environ.get("SCREENSHOT_DEBUG"):
+        for r in model.records():
+            print(
+                r.name,
+                r.state,
+                r.hls_url,
+                [(round(t, 2), st.value) for t, st, _ in window.store.history(r.id)],
+            )
+        print("panel", window.publish_panel.job_id, window.publish_panel.title.text())
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not window.grab().save(str(target), "PNG"):
+        sys.exit(f"cannot write {target}")
+    controller.cancel([by_name(window, long_one).id])
+    window.close()
+    shutil.rmtree(HOME, ignore_errors=True)
+    print(target)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
