@@ -67,6 +67,10 @@ class Timings:
         """Median wall time of ``label``."""
         return statistics.median(self.walls(label))
 
+    def min_wall(self, label: str) -> float:
+        """Shortest wall time of ``label`` (the run least disturbed by other work)."""
+        return min(self.walls(label))
+
     def median_cpu(self, label: str) -> float:
         """Median child CPU time of ``label``."""
         return statistics.median(s.cpu for s in self.samples[label])

@@ -23,7 +23,16 @@ from pathlib import Path
 from typing import IO, Any
 
 import common
-from common import BENCH_DIR, CACHE_DIR, Sample, fresh_dir, prepare_source
+from common import (
+    BENCH_DIR,
+    CACHE_DIR,
+    MEDIA_DIR,
+    SAMPLE_NAME,
+    Sample,
+    fresh_dir,
+    prepare_source,
+    run_checked,
+)
 
 ACCESS_KEY_ID = "BENCHACCESSKEYID"
 SECRET_ACCESS_KEY = "bench-secret-access-key-not-a-real-one"  # moto accepts any credentials
@@ -146,6 +155,25 @@ def unique_id(label: str) -> str:
 def bench_source(seconds: int, explicit: Path | None = None) -> Path:
     """The shared 1080p benchmark source of ``seconds`` length (prepared once into the cache)."""
     return prepare_source(explicit, seconds=seconds)
+
+
+def real_720p_source(seconds: int) -> Path:
+    """Big Buck Bunny looped at its own 1280x720 to ``seconds`` (H.264 CRF 18 + AAC), made once."""
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    target = CACHE_DIR / f"bbb_720p_{seconds}s.mp4"
+    if target.exists():
+        return target
+    sample = MEDIA_DIR / SAMPLE_NAME
+    if not sample.is_file():
+        raise SystemExit(f"{sample} is missing: pass --source")
+    print(f"preparing {target.name} from {sample} (once) ...", flush=True)
+    part = target.with_suffix(".part.mp4")
+    loops = str(max(0, -(-seconds // 5) - 1))  # the sample lasts 5.3 s
+    run_checked(["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
+                 "-stream_loop", loops, "-i", str(sample), "-c:v", "libx264", "-preset", "veryfast",
+                 "-crf", "18", "-c:a", "aac", "-t", str(seconds), str(part)])  # fmt: skip
+    part.replace(target)
+    return target
 
 
 def package_stats(folder: Path) -> dict[str, int]:

@@ -9,12 +9,14 @@ together, to 10 Mbit/s. Downloads and requests without a body are not limited.
 
 The figure means something only when encoding and uploading take similar times (if one dominates,
 overlapping them cannot save much): the encode alone and the upload alone are measured first and
-printed. Default: the 1080p source of 20 s, the default ladder (360p, 480p, 720p, 1080p: about
-10.6 Mbit/s of video + audio, so the upload alone takes about as long as the content plays), x264
-preset ultrafast (on 2 cores, about as long again to encode), 6 s segments; 3 rounds of A,B / B,A.
-About 5 to 6 minutes on 2 cores. Figure: median wall pipelined / sequential (goal ≤ 0.6).
+printed. Default: Big Buck Bunny looped to 48 s at its own 720p (prepared once into bench/.cache),
+the default ladder (360p, 480p, 720p: about 5.7 Mbit/s of video + audio, so the upload alone takes
+about 0.57 s per second of content), x264 preset superfast (on 2 cores, about as long to encode),
+6 s segments (8 of them: overlapping can hide all but about one segment's upload, so the best
+possible ratio is near 0.5 + 0.5/8); 3 rounds of A,B / B,A. About 6 minutes on 2 cores.
+Figure: median wall pipelined / sequential (goal ≤ 0.6).
 
-Run: ``.venv/bin/python bench/pipelined_publish.py [--rounds 3] [--seconds 20] [--preset ultrafast]
+Run: ``.venv/bin/python bench/pipelined_publish.py [--rounds 3] [--seconds 48] [--preset superfast]
 [--mbit 10]``.
 """
 
@@ -31,13 +33,13 @@ from common import CACHE_DIR, Sample, Timings, machine_info, machine_line, print
 from common_io import (
     FIGURE_HEADERS,
     at_most,
-    bench_source,
     create_bucket,
     empty_prefix,
     isolate_app_home,
     median,
     moto_server,
     package_stats,
+    real_720p_source,
     round_order,
     s3_client,
     s3_destination,
@@ -235,9 +237,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line options."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3, help="rounds, side order alternating (default 3)")
-    parser.add_argument("--seconds", type=int, default=20, help="length of the 1080p source (default 20)")
+    parser.add_argument("--seconds", type=int, default=48, help="length of the 720p source (default 48)")
     parser.add_argument("--source", type=Path, help="another source video instead")
-    parser.add_argument("--preset", default="ultrafast", help="x264 preset (default ultrafast)")
+    parser.add_argument("--preset", default="superfast", help="x264 preset (default superfast)")
     parser.add_argument("--mbit", type=float, default=10.0, help="shared uplink in Mbit/s (default 10)")
     args = parser.parse_args(argv)
     args.source = args.source.resolve() if args.source else None  # the app's home becomes the cwd
@@ -247,7 +249,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Prepare source and servers, measure each part alone, run the alternating rounds, report."""
     args = parse_args(argv)
-    source = bench_source(args.seconds, args.source)
+    source = args.source or real_720p_source(args.seconds)
     isolate_app_home(NAME)
     toolchain = locate_toolchain()
     info = probe_file(toolchain.ffprobe, source)

@@ -28,7 +28,7 @@ from hlsstudio.core.publish import PublishOptions, UploadProgress, publish_packa
 from hlsstudio.core.settings import DestinationSettings
 from hlsstudio.core.storage import secrets
 from hlsstudio.core.storage.config import ENV_NAMES, SECRET_KEY_ENV, destination_from_settings, read_dotenv
-from hlsstudio.core.storage.s3 import S3Destination, failure_reason
+from hlsstudio.core.storage.s3 import S3Destination
 from hlsstudio.core.toolchain import Toolchain, find_binary, locate_toolchain
 
 THUMBNAIL_WIDTH = 320
@@ -201,16 +201,10 @@ def check_connection(settings: DestinationSettings, secret: str = "") -> str:
     """
     environ: dict[str, str] | None = {**os.environ, SECRET_KEY_ENV: secret} if secret else None
     destination = destination_from_settings(settings, environ=environ, max_attempts=2)
-    if not isinstance(destination, S3Destination):
-        return f"No bucket configured: publishing to the local folder {destination.description}"
-    try:
-        destination.client.head_bucket(Bucket=destination.bucket)
-    except Exception as exc:
-        code = str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
-        # HEAD answers carry no body: a missing bucket is a bare 404
-        reason = "the bucket does not exist" if code in ("404", "NoSuchBucket") else failure_reason(exc)
-        raise HlsStudioError(f"connection failed: {reason}", type(exc).__name__) from None
-    return f"Connected: bucket {destination.bucket} is reachable at {destination.endpoint_url}"
+    reachable = destination.check_access()
+    if isinstance(destination, S3Destination):
+        return f"Connected: {reachable}"
+    return f"No bucket configured: publishing to the {reachable}"
 
 
 def read_tail(path: Path, limit: int = LOG_TAIL_BYTES) -> str:

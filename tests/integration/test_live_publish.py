@@ -32,29 +32,37 @@ def toolchain() -> Toolchain:
 
 @pytest.fixture
 def source(media: Any) -> Path:
-    # -re is not available to the pipeline, so use a clip long enough that segments finish early
-    return Path(media.clip(duration=16.0, width=320, height=180))
+    # heavy enough (720p, 20 s, 3 rungs at veryfast) that ffmpeg runs for seconds on any machine
+    return Path(media.clip(duration=20.0, width=1280, height=720))
 
 
 class Watch:
-    """Records what the proxy had stored when the encode ended (the job entered VALIDATING)."""
+    """What the proxy had stored while ffmpeg was still encoding, and when the encode ended."""
 
     def __init__(self, s3: S3Setup) -> None:
         self.s3 = s3
+        self.segments_mid_encode = 0
         self.writes_when_encoded: list[str] | None = None
         self.states: list[JobState] = []
+
+    def on_progress(self, progress: Progress) -> None:
+        if progress.fraction < 0.95 and not progress.done:
+            self.segments_mid_encode = len([r for r in self.s3.proxy.writes() if r.key.endswith(".ts")])
 
     def on_state(self, state: JobState) -> None:
         self.states.append(state)
         if state is JobState.VALIDATING and self.writes_when_encoded is None:
             self.writes_when_encoded = [r.key for r in self.s3.proxy.writes()]
 
+    def callbacks(self, **extra: Any) -> JobCallbacks:
+        return JobCallbacks(on_state=self.on_state, on_progress=self.on_progress, **extra)
+
 
 def request(source: Path, out: Path, **extra: Any) -> JobRequest:
+    fields: dict[str, Any] = {"ladder": LADDER, "settings": SETTINGS, **extra}
     return JobRequest(
-        source=source, out_dir=out, ladder=LADDER, settings=SETTINGS,
-        content_type=ContentType.MOVIE, content_id="live-1", **extra,
-    )  # fmt: skip
+        source=source, out_dir=out, content_type=ContentType.MOVIE, content_id="live-1", **fields
+    )
 
 
 def test_segments_upload_while_encoding_and_master_goes_last(
@@ -62,16 +70,21 @@ def test_segments_upload_while_encoding_and_master_goes_last(
 ) -> None:
     watch = Watch(s3)
     uploads: list[Any] = []
+    heavier = Ladder(rungs=[*LADDER.rungs, Rung(name="360p", height=360, video_kbps=800, audio_kbps=128)])
     result = run_job(
-        request(source, tmp_path / "out"),
+        request(
+            source,
+            tmp_path / "out",
+            ladder=heavier,
+            settings=SETTINGS.model_copy(update={"preset": "veryfast"}),
+        ),
         toolchain=toolchain,
         destination=s3.destination(),
-        callbacks=JobCallbacks(on_state=watch.on_state, on_upload=uploads.append),
+        callbacks=watch.callbacks(on_upload=uploads.append),
     )
     assert result.status == "completed", result.error
+    assert watch.segments_mid_encode > 0, "no segment was stored while ffmpeg was still encoding"
     assert watch.writes_when_encoded is not None
-    early = [k for k in watch.writes_when_encoded if k.endswith(".ts")]
-    assert early, "no segment was uploaded before the encode ended"
     assert not any(k.endswith(".m3u8") for k in watch.writes_when_encoded)
     writes = [r.key for r in s3.proxy.writes()]
     assert writes[-1] == PREFIX + "master.m3u8"
@@ -91,7 +104,7 @@ def test_sequential_mode_uploads_nothing_before_validation(
         request(Path(media.clip(duration=6.0)), tmp_path / "out", publish_while_encoding=False),
         toolchain=toolchain,
         destination=s3.destination(),
-        callbacks=JobCallbacks(on_state=watch.on_state),
+        callbacks=watch.callbacks(),
     )
     assert result.status == "completed"
     assert watch.writes_when_encoded == []
@@ -105,7 +118,8 @@ def test_cancel_mid_encode_removes_what_was_uploaded(
     source = Path(media.clip(duration=40.0, width=640, height=360))
 
     def on_progress(progress: Progress) -> None:
-        if progress.fraction > 0.3:
+        stored = [r for r in s3.proxy.writes() if r.key.endswith(".ts") and r.status == 200]
+        if stored or progress.fraction > 0.8:
             cancel.set()
 
     result = run_job(
@@ -151,7 +165,7 @@ def test_a_live_title_is_replaced_only_after_validation(
         request(Path(media.clip(duration=8.0)), tmp_path / "b"),
         toolchain=toolchain,
         destination=s3.destination(),
-        callbacks=JobCallbacks(on_state=watch.on_state),
+        callbacks=watch.callbacks(),
     )
     assert second.status == "completed"
     assert watch.writes_when_encoded == []  # the old package stayed intact during the encode

@@ -154,5 +154,5 @@ def test_connection_test_reports_success_and_failure(
     page.bucket.setText(bucket + "-missing")
     page.test_button.click()
     qtbot.waitUntil(page.test_button.isEnabled, timeout=30_000)
-    assert page.result.text() == "✗ connection failed: the bucket does not exist"
+    assert page.result.text() == f"✗ connection failed: bucket {bucket}-missing does not exist"
     assert not settings_path().exists()  # testing saves nothing

@@ -102,6 +102,13 @@ class Destination(Protocol):
         """
         ...
 
+    def check_access(self) -> str:
+        """Check that the destination is reachable and usable; a sentence saying so.
+
+        Raises StorageError with the reason (missing bucket, refused credentials, no connection).
+        """
+        ...
+
 
 def validate_content_id(content_id: str) -> str:
     """Return ``content_id`` when it is 1-128 letters, digits, ``-`` or ``_``.

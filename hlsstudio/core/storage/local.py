@@ -158,6 +158,16 @@ class LocalDestination:
         log.info("deleted %d files from %s", len(keys), self.description)
         return len(keys)
 
+    def check_access(self) -> str:
+        """Create the folder if needed and prove it is writable. Raises StorageError."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=self.root, prefix=".write-check-"):
+                pass
+        except OSError as exc:
+            raise StorageError(f"cannot write to {self.root}: {exc.strerror or exc}") from None
+        return f"local folder {self.root} is writable"
+
     def _prune(self, folder: Path) -> None:
         while folder != self.root and self.root in folder.parents:
             try:

@@ -179,6 +179,19 @@ class S3Destination:
         base = self.public_base or f"{self.endpoint_url}/{quote(self.bucket)}"
         return f"{base}/{quote(key, safe='/')}"
 
+    def check_access(self) -> str:
+        """Head the bucket. Raises StorageError("connection failed: …") with the reason."""
+        try:
+            self._client.head_bucket(Bucket=self.bucket)
+        except ClientError as exc:
+            # HEAD answers carry no body: a missing bucket is a bare 404
+            if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
+                raise StorageError(f"connection failed: bucket {self.bucket} does not exist") from None
+            raise storage_error("connection", exc) from None
+        except _TRANSFER_ERRORS as exc:
+            raise storage_error("connection", exc) from None
+        return f"bucket {self.bucket} is reachable at {self.endpoint_url}"
+
     def list_objects(self, prefix: str) -> list[ObjectInfo]:
         """Every object under ``prefix`` (all pages). Raises StorageError."""
         found: list[ObjectInfo] = []
