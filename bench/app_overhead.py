@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,7 @@ from hlsstudio.core.toolchain import Toolchain, locate_toolchain
 
 NAME = "app_overhead"
 GOAL = 1.03
+BARE_TIMEOUT = 3600.0
 SIDES = ("app", "bare")
 WORK_DIR = CACHE_DIR / "work-app-overhead"
 PHASES_LINE = "  (before ffmpeg {before:.2f} s, ffmpeg step {encode:.2f} s, after {after:.2f} s)"
@@ -98,7 +100,7 @@ def run_app(ctx: dict[str, Any], out: Path) -> tuple[list[str], dict[str, float]
 def run_bare(command: list[str]) -> None:
     """Side B: the same ffmpeg argument list, nothing else (stderr kept for the error message)."""
     done = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.PIPE, check=False)  # fmt: skip
+                          stderr=subprocess.PIPE, check=False, timeout=BARE_TIMEOUT)  # fmt: skip
     if done.returncode != 0:
         raise RuntimeError(f"bare ffmpeg failed ({done.returncode}): {done.stderr.decode()[-1500:]}")
 
@@ -127,7 +129,7 @@ def run_rounds(ctx: dict[str, Any], rounds: int) -> tuple[Timings, list[dict[str
             if side == "app":
                 out.rmdir()  # the app installs its package at out_dir itself
                 got: list[tuple[list[str], dict[str, float]]] = []
-                sample = timed(lambda out=out, got=got: got.append(run_app(ctx, out)))
+                sample = timed(partial(lambda o, g: g.append(run_app(ctx, o)), out, got))
                 command, phase = got[0]
                 phases.append(phase)
                 bare = build_hls_command(plan.model_copy(update={"out_dir": out}), ctx["tc"].ffmpeg)
@@ -135,7 +137,7 @@ def run_rounds(ctx: dict[str, Any], rounds: int) -> tuple[Timings, list[dict[str
                 extra = PHASES_LINE.format(**phase)
             else:
                 command = build_hls_command(plan.model_copy(update={"out_dir": out}), ctx["tc"].ffmpeg)
-                sample = timed(lambda command=command: run_bare(command))
+                sample = timed(partial(run_bare, command))
                 extra = ""
             timings.add(side, sample)
             shutil.rmtree(out, ignore_errors=True)

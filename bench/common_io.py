@@ -61,7 +61,7 @@ def round_order(sides: Sequence[str], round_no: int) -> list[str]:
     return list(sides) if round_no % 2 == 0 else list(reversed(sides))
 
 
-def settle(max_share: float = 0.25, timeout: float = 10.0) -> float | None:
+def settle(max_share: float = 0.25, timeout: float = 5.0) -> float | None:
     """Before a run: wait (at most ``timeout`` s) until other processes leave the cores mostly idle,
     when common.py offers that; the share of the cores others used last, or None."""
     wait = getattr(common, "wait_until_quiet", None)
@@ -96,10 +96,15 @@ class Figure:
     met: bool | None
     note: str = ""
 
+    @property
+    def text(self) -> str:
+        """The value with its unit: 3 decimals for ratios, 1 for times and sizes with a unit."""
+        return f"{self.value:.{1 if self.unit.strip() else 3}f}{self.unit}"
+
     def row(self) -> list[object]:
         """The figure as a table row: name, value, goal, met."""
         met = "—" if self.met is None else ("yes" if self.met else "NO")
-        return [self.name, f"{self.value:.3f}{self.unit}", self.goal, met]
+        return [self.name, self.text, self.goal, met]
 
     def as_json(self) -> dict[str, Any]:
         """The figure as a JSON object."""

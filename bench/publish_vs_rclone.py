@@ -21,6 +21,8 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +61,7 @@ GOAL = 1.0
 SIDES = ("app", "rclone")
 CONCURRENCY = 8
 PACKAGE_PRESET = "veryfast"
+RCLONE_TIMEOUT = 600.0
 REPEAT = 5  # one publish of a 40 MB package takes about 0.5 s: five per sample steady the figure
 
 
@@ -99,7 +102,7 @@ def rclone_command(ctx: dict[str, Any], content_id: str) -> list[str]:
 def run_rclone(ctx: dict[str, Any], content_id: str) -> None:
     """Side B: rclone copy (its own process, its environment without AWS_CA_BUNDLE)."""
     done = subprocess.run(rclone_command(ctx, content_id), env=ctx["rclone_env"], stdin=subprocess.DEVNULL,
-                          capture_output=True, check=False)  # fmt: skip
+                          capture_output=True, check=False, timeout=RCLONE_TIMEOUT)  # fmt: skip
     if done.returncode != 0:
         raise RuntimeError(f"rclone failed ({done.returncode}): {done.stderr.decode()[-1500:]}")
 
@@ -119,6 +122,12 @@ def check_stored(ctx: dict[str, Any], content_id: str) -> None:
     empty_prefix(ctx["client"], ctx["bucket"], prefix)
 
 
+def publish_all(runner: Callable[[dict[str, Any], str], None], ctx: dict[str, Any], ids: list[str]) -> None:
+    """Publish the package once per content id, one after the other."""
+    for content_id in ids:
+        runner(ctx, content_id)
+
+
 def run_rounds(ctx: dict[str, Any], rounds: int, repeat: int) -> Timings:
     """``rounds`` rounds, side order alternating. One sample: ``repeat`` publishes of the package one
     after the other, each to a fresh prefix (then checked and removed, untimed)."""
@@ -130,7 +139,7 @@ def run_rounds(ctx: dict[str, Any], rounds: int, repeat: int) -> Timings:
         for side in order:
             ids = [unique_id(f"{side}-r{round_no + 1}-{n}") for n in range(repeat)]
             settle()
-            sample = timed(lambda side=side, ids=ids: [runners[side](ctx, cid) for cid in ids])
+            sample = timed(partial(publish_all, runners[side], ctx, ids))
             for content_id in ids:
                 check_stored(ctx, content_id)
             timings.add(side, sample)

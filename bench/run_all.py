@@ -5,15 +5,17 @@ comes) and writes bench/results/<name>.json; the summary is read from those file
 bench/results/summary.json. A benchmark that fails, or leaves no fresh results file, is reported as
 such and the others still run. Nothing here judges a figure beyond comparing it with its goal.
 
-Run: ``.venv/bin/python bench/run_all.py [--rounds N] [--only a,b] [--skip a,b]``. With the default
-rounds, the whole set takes about 35 to 45 minutes on 2 cores (transcode_vs_per_rung alone is about
-half of it).
+Run: ``.venv/bin/python bench/run_all.py [--rounds N] [--only a,b] [--skip a,b] [--pass NAME=ARGS]``.
+With the defaults, the benchmarks of this folder other than transcode_vs_per_rung take about 20 to 25
+minutes on 2 cores; transcode_vs_per_rung adds its own time (it waits for a quiet machine before each
+run).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import subprocess
 import sys
 import time
@@ -33,11 +35,12 @@ BENCHMARKS = (
 HEADERS = ["benchmark", "figure", "value", "goal", "met"]
 
 
-def run_one(name: str, rounds: int | None) -> dict[str, Any]:
+def run_one(name: str, rounds: int | None, extra: list[str]) -> dict[str, Any]:
     """Run one benchmark script; its exit code, wall time and whether it wrote fresh results."""
     args = [sys.executable, str(BENCH_DIR / f"{name}.py")]
     if rounds is not None:
         args += ["--rounds", str(rounds)]
+    args += extra
     results = RESULTS_DIR / f"{name}.json"
     print(f"\n===== {name}: {' '.join(args[1:])}", flush=True)
     started_wall = time.time()
@@ -45,16 +48,23 @@ def run_one(name: str, rounds: int | None) -> dict[str, Any]:
     done = subprocess.run(args, stdin=subprocess.DEVNULL, check=False)
     seconds = time.perf_counter() - started
     fresh = results.is_file() and results.stat().st_mtime >= started_wall
-    return {"returncode": done.returncode, "seconds": round(seconds, 1), "fresh_results": fresh}
+    return {
+        "returncode": done.returncode,
+        "seconds": round(seconds, 1),
+        "fresh_results": fresh,
+        "args": args[1:],
+    }
 
 
 def figures_of(name: str, doc: dict[str, Any]) -> list[dict[str, Any]]:
-    """The headline figures of one results file (``figures``, or ``ratios_wall`` + ``target_ratio``)."""
+    """The headline figures of one results file: its ``figures``, else its wall-time ratios
+    (``ratios_wall`` or ``ratios["wall"]``) against its ``target_ratio``."""
     if "figures" in doc:
         return [dict(f) for f in doc["figures"]]
     found: list[dict[str, Any]] = []
     target = doc.get("target_ratio")
-    for key, value in doc.get("ratios_wall", {}).items():
+    ratios = doc.get("ratios_wall") or doc.get("ratios", {}).get("wall", {})
+    for key, value in ratios.items():
         met = None if target is None else value <= target
         goal = "—" if target is None else f"≤ {target:g}"
         found.append({"name": f"{key} wall", "value": value, "unit": "", "goal": goal, "met": met})
@@ -70,7 +80,9 @@ def summary_rows(figures: list[dict[str, Any]]) -> list[list[object]]:
         if f.get("error"):
             rows.append([f["benchmark"], f["error"], "", "", "failed"])
             continue
-        rows.append([f["benchmark"], f["name"], f"{f['value']:.3f}{f.get('unit', '')}", f["goal"], verdict])
+        unit = f.get("unit", "")
+        value = f"{f['value']:.{1 if unit.strip() else 3}f}{unit}"
+        rows.append([f["benchmark"], f["name"], value, f["goal"], verdict])
     return rows
 
 
@@ -80,7 +92,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, help="passed to every benchmark (default: each one's own)")
     parser.add_argument("--only", default="", help="comma list of benchmarks to run")
     parser.add_argument("--skip", default="", help="comma list of benchmarks not to run")
+    parser.add_argument(
+        "--pass",
+        dest="passed",
+        action="append",
+        default=[],
+        metavar="NAME=ARGS",
+        help='more options for one benchmark, e.g. --pass "pipelined_publish=--seconds 30" (repeatable)',
+    )
     args = parser.parse_args(argv)
+    args.extra = {}
+    for item in args.passed:
+        name, _, options = item.partition("=")
+        if name not in BENCHMARKS:
+            parser.error(f"--pass {item!r}: unknown benchmark {name!r}")
+        args.extra[name] = args.extra.get(name, []) + shlex.split(options)
     only = [n.strip() for n in args.only.split(",") if n.strip()]
     skip = {n.strip() for n in args.skip.split(",") if n.strip()}
     unknown = (set(only) | skip) - set(BENCHMARKS)
@@ -97,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     runs: dict[str, dict[str, Any]] = {}
     figures: list[dict[str, Any]] = []
     for name in args.names:
-        runs[name] = run_one(name, args.rounds)
+        runs[name] = run_one(name, args.rounds, args.extra.get(name, []))
         path = RESULTS_DIR / f"{name}.json"
         if runs[name]["returncode"] != 0 or not runs[name]["fresh_results"]:
             error = f"exit code {runs[name]['returncode']}, no fresh {path.name}"

@@ -197,6 +197,7 @@ class Bench:
     rounds: int
     quiet_share: float
     quiet_timeout: float
+    tag: str = ""
     timings: Timings = field(default_factory=Timings)
     outputs: dict[str, Any] = field(default_factory=dict)
     quiet: list[float] = field(default_factory=list)
@@ -350,7 +351,8 @@ def report(bench: Bench, machine: dict[str, Any]) -> None:
         "target_ratio": TARGET_RATIO,
         "outputs": bench.outputs,
     }
-    print(f"results: {write_results(NAME, payload, machine)}")
+    name = f"{NAME}-{bench.tag}" if bench.tag else NAME
+    print(f"results: {write_results(name, payload, machine)}")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -366,6 +368,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--quiet-share", type=float, default=0.15, help="before each run, wait until other processes use "
         "at most this share of the cores (default 0.15)")  # fmt: skip
     add("--quiet-timeout", type=float, default=300, help="longest wait for that, s (default 300; 0: no wait)")
+    add("--tag", default="", help="write bench/results/transcode_vs_per_rung-TAG.json instead")
     args = parser.parse_args(argv)
     args.sides = [s.strip() for s in args.sides.split(",") if s.strip()]
     if not args.sides or set(args.sides) - set(SIDES):
@@ -391,6 +394,7 @@ def main(argv: list[str] | None = None) -> int:
         rounds=args.rounds,
         quiet_share=args.quiet_share,
         quiet_timeout=args.quiet_timeout,
+        tag=args.tag,
     )
     machine = machine_info()
     run_rounds(bench)
