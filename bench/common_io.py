@@ -388,6 +388,16 @@ def status_kib(pid: int | str, field_name: str) -> int | None:
     return None
 
 
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system, all threads) process ``pid`` has used so far; 0.0 when it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return 0.0
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def reset_peak_rss() -> bool:
     """Reset this process's VmHWM to its current RSS (``5`` into clear_refs); False if not allowed."""
     try:

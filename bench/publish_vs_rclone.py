@@ -11,7 +11,7 @@ Side A (``app``) runs in this process: build the S3Destination, list the prefix,
 in parallel, the master last. Side B (``rclone``) is Debian's rclone (``apt-get install -y rclone``),
 configured only through ``RCLONE_CONFIG_BENCHS3_*`` variables and run without ``AWS_CA_BUNDLE``
 (rclone refuses a custom CA bundle it cannot use). Figure: median wall app / rclone (goal ≤ 1.0).
-About 1 minute once the package exists (its one-time transcode: 1 to 2 minutes on 2 cores).
+About 2 minutes once the package exists (its one-time transcode: 1 to 2 minutes on 2 cores).
 
 Run: ``.venv/bin/python bench/publish_vs_rclone.py [--rounds 3] [--seconds 30]``.
 """
@@ -35,8 +35,10 @@ from common_io import (
     create_bucket,
     empty_prefix,
     isolate_app_home,
+    median,
     moto_server,
     package_stats,
+    process_cpu,
     rclone_binary,
     rclone_env,
     rclone_version,
@@ -62,7 +64,7 @@ SIDES = ("app", "rclone")
 CONCURRENCY = 8
 PACKAGE_PRESET = "veryfast"
 RCLONE_TIMEOUT = 600.0
-REPEAT = 5  # one publish of a 40 MB package takes about 0.5 s: five per sample steady the figure
+REPEAT = 10  # one publish of a 40 MB package takes about 0.5 s: ten per sample steady the figure
 
 
 def prepare_package(seconds: int, source: Path | None) -> Path:
@@ -139,11 +141,16 @@ def run_rounds(ctx: dict[str, Any], rounds: int, repeat: int) -> Timings:
         for side in order:
             ids = [unique_id(f"{side}-r{round_no + 1}-{n}") for n in range(repeat)]
             settle()
+            server_cpu = process_cpu(ctx["server_pid"])
             sample = timed(partial(publish_all, runners[side], ctx, ids))
+            server_cpu = process_cpu(ctx["server_pid"]) - server_cpu
+            ctx["server_cpu"].setdefault(side, []).append(server_cpu)
             for content_id in ids:
                 check_stored(ctx, content_id)
             timings.add(side, sample)
-            print(sample_line(side, sample, f"  ({repeat} publishes)"), flush=True)
+            share = server_cpu / sample.wall
+            extra = f"  ({repeat} publishes; server {server_cpu:.2f} CPU s, {share:.0%} of a core)"
+            print(sample_line(side, sample, extra), flush=True)
     return timings
 
 
@@ -166,8 +173,11 @@ def report(ctx: dict[str, Any], timings: Timings) -> None:
         runs = " ".join(f"{w:.2f}" for w in timings.walls(side))
         wall = timings.median(side)
         rate = mbytes * ctx["repeat"] / wall
-        rows.append([label, f"{wall:.2f}", runs, f"{timings.median_cpu(side):.2f}", f"{rate:.0f}"])
-    print_table(["series", "median wall s", "runs wall s", "median CPU s", "MB/s"], rows)
+        server = median(ctx["server_cpu"][side])
+        rows.append(
+            [label, f"{wall:.2f}", runs, f"{timings.median_cpu(side):.2f}", f"{rate:.0f}", f"{server:.2f}"]
+        )
+    print_table(["series", "median wall s", "runs wall s", "median CPU s", "MB/s", "server CPU s"], rows)
     figure = at_most("publish: app / rclone wall", ratio, GOAL)
     print()
     print_table(FIGURE_HEADERS, [figure.row()])
@@ -185,6 +195,7 @@ def report(ctx: dict[str, Any], timings: Timings) -> None:
         "median_wall": {k: round(timings.median(k), 3) for k in timings.samples},
         "median_cpu": {k: round(timings.median_cpu(k), 3) for k in timings.samples},
         "samples": {k: [sample_json(s) for s in v] for k, v in timings.samples.items()},
+        "server_cpu_s": {k: [round(v, 3) for v in vals] for k, vals in ctx["server_cpu"].items()},
         "ratio_wall": round(ratio, 4),
         "figures": [figure.as_json()],
     }
@@ -215,6 +226,8 @@ def main(argv: list[str] | None = None) -> int:
             "package": package,
             "stats": package_stats(package),
             "endpoint": moto.url,
+            "server_pid": moto.proc.pid,
+            "server_cpu": {},
             "client": client,
             "bucket": create_bucket(client),
             "rclone_env": rclone_env(moto.url),

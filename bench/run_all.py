@@ -56,6 +56,19 @@ def run_one(name: str, rounds: int | None, extra: list[str]) -> dict[str, Any]:
     }
 
 
+def from_disk(path: Path) -> dict[str, Any]:
+    """What is known of an earlier run from its results file (``--summary-only``)."""
+    if not path.is_file():
+        return {"returncode": None, "fresh_results": False}
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    return {
+        "returncode": 0,
+        "fresh_results": True,
+        "from_disk": True,
+        "date": doc.get("machine", {}).get("date"),
+    }
+
+
 def figures_of(name: str, doc: dict[str, Any]) -> list[dict[str, Any]]:
     """The headline figures of one results file: its ``figures``, else its wall-time ratios
     (``ratios_wall`` or ``ratios["wall"]``) against its ``target_ratio``."""
@@ -93,6 +106,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--only", default="", help="comma list of benchmarks to run")
     parser.add_argument("--skip", default="", help="comma list of benchmarks not to run")
     parser.add_argument(
+        "--summary-only",
+        action="store_true",
+        help="run nothing: rebuild the summary from the results files already in bench/results",
+    )
+    parser.add_argument(
         "--pass",
         dest="passed",
         action="append",
@@ -123,10 +141,15 @@ def main(argv: list[str] | None = None) -> int:
     runs: dict[str, dict[str, Any]] = {}
     figures: list[dict[str, Any]] = []
     for name in args.names:
-        runs[name] = run_one(name, args.rounds, args.extra.get(name, []))
         path = RESULTS_DIR / f"{name}.json"
+        if args.summary_only:
+            runs[name] = from_disk(path)
+        else:
+            runs[name] = run_one(name, args.rounds, args.extra.get(name, []))
         if runs[name]["returncode"] != 0 or not runs[name]["fresh_results"]:
             error = f"exit code {runs[name]['returncode']}, no fresh {path.name}"
+            if args.summary_only:
+                error = f"no {path.name}"
             figures.append({"benchmark": name, "error": error, "met": None})
             continue
         doc = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -134,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(f"machine: {machine_line(machine)}")
     print_table(HEADERS, summary_rows(figures))
-    print("run times: " + ", ".join(f"{n} {r['seconds']:.0f} s" for n, r in runs.items()))
+    if not args.summary_only:
+        print("run times: " + ", ".join(f"{n} {r['seconds']:.0f} s" for n, r in runs.items()))
     path = write_results("summary", {"runs": runs, "figures": figures}, machine)
     print(f"results: {path}")
     return 1 if any(f.get("error") for f in figures) else 0
