@@ -8,7 +8,7 @@ nothing before, nothing after. The ratio of median wall times is the app's overh
 
 Default: the 1080p source of 20 s (Big Buck Bunny looped and scaled, prepared once into
 bench/.cache), the default ladder (360p, 480p, 720p, 1080p for a 1080p source), x264 preset
-veryfast, 6 s segments; 3 rounds of A,B / B,A. About 4 to 5 minutes on 2 cores.
+veryfast, 6 s segments; 3 rounds of A,B / B,A. About 4 minutes on 2 cores.
 
 Run: ``.venv/bin/python bench/app_overhead.py [--rounds 3] [--seconds 20] [--preset veryfast]``.
 """

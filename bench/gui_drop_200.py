@@ -101,7 +101,7 @@ def drop_files(window: MainWindow, paths: list[Path]) -> tuple[bool, bool]:
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
     centre = QPointF(window.rect().center())
     buttons, modifiers = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
-    enter = QDragEnterEvent(centre, Qt.DropAction.CopyAction, mime, buttons, modifiers)
+    enter = QDragEnterEvent(centre.toPoint(), Qt.DropAction.CopyAction, mime, buttons, modifiers)
     QApplication.sendEvent(window, enter)
     dropped = QDropEvent(centre, Qt.DropAction.CopyAction, mime, buttons, modifiers)
     QApplication.sendEvent(window, dropped)

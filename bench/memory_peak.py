@@ -12,7 +12,7 @@ last ``VmHWM`` seen (the kernel's own peak) and the largest ``VmRSS`` polled.
 
 Default: the 1080p source of 12 s (Big Buck Bunny looped and scaled, prepared once into bench/.cache;
 memory peaks within the first seconds), the app's default x264 preset fast (its lookahead is what a
-user's job holds), 6 s segments; 3 rounds (one job each), medians reported. About 3 to 5 minutes on
+user's job holds), 6 s segments; 3 rounds (one job each), medians reported. About 2 to 3 minutes on
 2 cores. No goal: the figures are there to watch.
 
 Run: ``.venv/bin/python bench/memory_peak.py [--rounds 3] [--seconds 12] [--preset fast]``.

@@ -26,8 +26,8 @@ def drop(target: QWidget, paths: list[Path]) -> tuple[bool, bool]:
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
     centre = target.rect().center()
-    enter = QDragEnterEvent(
-        QPointF(centre),
+    enter = QDragEnterEvent(  # Qt's C++ signature takes a QPoint (6.12's bindings also took QPointF)
+        centre,
         Qt.DropAction.CopyAction,
         mime,
         Qt.MouseButton.LeftButton,
