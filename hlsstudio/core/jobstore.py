@@ -308,20 +308,36 @@ class JobStore:
         ``error``/``error_detail`` replace the stored ones (None clears them). Extra ``fields`` may be
         ``out_dir``, ``info`` (MediaInfo), ``result`` (JobResult) or ``hls_url``.
         """
-        columns = {"state": state.value, "error": error, "error_detail": error_detail}
-        columns.update(self._field_columns(fields))
+        fields.update(error=error, error_detail=error_detail)
+        found = self.transition_many([(job_id, state, fields)])
+        return found[0] if found else None
+
+    def transition_many(self, changes: Sequence[tuple[int, JobState, dict[str, Any]]]) -> list[JobRecord]:
+        """Several ``transition`` calls in ONE transaction: (job id, state, fields incl. ``error``…).
+
+        Returns the new records of the jobs that exist, in queue order.
+        """
         now = time.time()
         with self._transaction() as db:
-            assignments = ", ".join(f"{name}=?" for name in columns)
-            cursor = db.execute(
-                f"UPDATE jobs SET {assignments}, updated_at=? WHERE id=?", (*columns.values(), now, job_id)
+            for job_id, state, fields in changes:
+                self._apply_transition(db, now, job_id, state, dict(fields))
+        return self.get_many([job_id for job_id, _, _ in changes])
+
+    def _apply_transition(
+        self, db: sqlite3.Connection, now: float, job_id: int, state: JobState, fields: dict[str, Any]
+    ) -> None:
+        error = fields.pop("error", None)
+        columns = {"state": state.value, "error": error, "error_detail": fields.pop("error_detail", None)}
+        columns.update(self._field_columns(fields))
+        assignments = ", ".join(f"{name}=?" for name in columns)
+        cursor = db.execute(
+            f"UPDATE jobs SET {assignments}, updated_at=? WHERE id=?", (*columns.values(), now, job_id)
+        )
+        if cursor.rowcount:
+            db.execute(
+                "INSERT INTO transitions(job_id, at, state, error) VALUES (?,?,?,?)",
+                (job_id, now, state.value, error),
             )
-            if cursor.rowcount:
-                db.execute(
-                    "INSERT INTO transitions(job_id, at, state, error) VALUES (?,?,?,?)",
-                    (job_id, now, state.value, error),
-                )
-        return self.get(job_id)
 
     def update(self, job_id: int, **fields: Any) -> JobRecord | None:
         """Change fields other than the state: ``content_type``, ``content_id``, ``out_dir``, ``info`` …"""

@@ -158,7 +158,11 @@ def _encode(plan: EncodePlan, run: _Run) -> EncodePlan:
 def _make_poster(
     plan: EncodePlan, info: MediaInfo, toolchain: Toolchain, settings: EncodeSettings
 ) -> str | None:
-    width = min(settings.poster_width, plan.rungs[-1].width)
+    """The encode wrote the poster; only when it did not (a source that decodes short of the poster
+    time) is it taken by seeking. Returns why there is no poster, or None."""
+    if (plan.out_dir / "poster.jpg").is_file():
+        return None
+    width = min(settings.poster_width, max(r.width for r in plan.rungs))
     cmd = build_poster_command(plan, info, plan.out_dir / "poster.jpg", width, toolchain.ffmpeg)
     try:
         done = run_bounded(cmd, POSTER_TIMEOUT)

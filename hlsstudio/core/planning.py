@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hlsstudio.core.command import HDR_TRANSFER_IN, EncodePlan, VideoEncoder
+from hlsstudio.core.command import HDR_TRANSFER_IN, EncodePlan, VideoEncoder, poster_time
 from hlsstudio.core.framerate import output_rate
 from hlsstudio.core.ladder import plan_ladder
 from hlsstudio.core.models import EncodeSettings, Ladder, MediaInfo
@@ -53,10 +53,11 @@ def build_plan(
         deinterlace = caps.deinterlacer
         if deinterlace is None:
             warnings.append("interlaced source but this FFmpeg has no deinterlacer: combing will show")
+    rungs = plan_ladder(info, ladder, float(rate))
     plan = EncodePlan(
         source=Path(info.path),
         out_dir=out_dir,
-        rungs=plan_ladder(info, ladder, float(rate)),
+        rungs=rungs,
         frame_rate=rate,
         encoder=encoder,
         preset=settings.preset,
@@ -66,5 +67,7 @@ def build_plan(
         tonemap_from=tonemap_from,
         thumbnail_interval=settings.thumbnail_interval,
         thumbnail_width=min(settings.thumbnail_width, info.width - info.width % 2),
+        poster_width=min(settings.poster_width, max(r.width for r in rungs)),
+        poster_at=poster_time(info.duration),
     )
     return plan, warnings

@@ -16,6 +16,8 @@ from hlsstudio.core.proc import TimedOut, run_bounded
 
 PROBE_TIMEOUT = 30.0
 VFR_SAMPLE_PACKETS = 300
+# packets of every stream read for VFR detection: 300+ video packets next to a few audio tracks
+PROBE_PACKETS = 1200
 INTERLACED_ORDERS = {"tt", "bb", "tb", "bt"}
 HDR_TRANSFERS = {"smpte2084": "PQ", "arib-std-b67": "HLG"}
 # ffmpeg's "tty" demuxer takes any text file for an ANSI-art video: that is not a source
@@ -24,31 +26,50 @@ TEXT_CODECS = {"ansi", "bintext", "xbin", "idf"}
 Json = dict[str, Any]
 
 
-def run_ffprobe(ffprobe: str, path: Path, timeout: float = PROBE_TIMEOUT) -> tuple[Json, list[float]]:
+def run_ffprobe(
+    ffprobe: str, path: Path, timeout: float = PROBE_TIMEOUT, *, background: bool = False
+) -> tuple[Json, list[float]]:
     """Run ffprobe on ``path``: (format+streams JSON, sorted timestamps of the first video packets).
 
+    One ffprobe process answers both: its start-up costs more than reading the packets, and a
+    queue of hundreds of files pays it once per file. ``background`` lowers its CPU priority.
     Raises ProbeError with a one-line reason (the stderr tail as detail).
     """
     _check_file(path)
-    doc = _ffprobe_json(ffprobe, ["-show_format", "-show_streams"], path, timeout)
-    times: list[float] = []
-    if any(s.get("codec_type") == "video" for s in doc.get("streams", [])):
-        packets = _ffprobe_json(
-            ffprobe,
-            ["-select_streams", "v:0", "-read_intervals", f"%+#{VFR_SAMPLE_PACKETS}",
-             "-show_entries", "packet=pts_time"],
-            path,
-            timeout,
-        )  # fmt: skip
-        times = sorted(
-            float(p["pts_time"]) for p in packets.get("packets", []) if _is_number(p.get("pts_time"))
-        )
-    return doc, times
+    args = [
+        "-show_format", "-show_streams",
+        "-read_intervals", f"%+#{PROBE_PACKETS}", "-show_entries", "packet=stream_index,pts_time",
+    ]  # fmt: skip
+    doc = _ffprobe_json(ffprobe, args, path, timeout, background)
+    return doc, video_packet_times(doc)
 
 
-def probe_file(ffprobe: str, path: Path, timeout: float = PROBE_TIMEOUT) -> MediaInfo:
-    """Probe a source file. Returns MediaInfo; raises ProbeError for anything unusable."""
-    doc, times = run_ffprobe(ffprobe, path, timeout)
+def video_packet_times(doc: Json) -> list[float]:
+    """Sorted timestamps of the first video packets in a document with ``packets`` (which it drops).
+
+    Only the stream ``_pick_video`` chooses counts (not cover art); empty when there is none.
+    """
+    packets = doc.pop("packets", None) or []
+    try:
+        index = _pick_video(list(doc.get("streams") or [])).get("index")
+    except ProbeError:
+        return []
+    times = sorted(
+        float(p["pts_time"])
+        for p in packets
+        if p.get("stream_index") == index and _is_number(p.get("pts_time"))
+    )
+    return times[:VFR_SAMPLE_PACKETS]
+
+
+def probe_file(
+    ffprobe: str, path: Path, timeout: float = PROBE_TIMEOUT, *, background: bool = False
+) -> MediaInfo:
+    """Probe a source file. Returns MediaInfo; raises ProbeError for anything unusable.
+
+    ``background``: at a lower CPU priority (probes the user is not waiting on one by one).
+    """
+    doc, times = run_ffprobe(ffprobe, path, timeout, background=background)
     return parse_probe(doc, str(path), path.stat().st_size, times)
 
 
@@ -63,10 +84,10 @@ def _check_file(path: Path) -> None:
         raise ProbeError("cannot read the file (permission denied)")
 
 
-def _ffprobe_json(ffprobe: str, args: list[str], path: Path, timeout: float) -> Json:
+def _ffprobe_json(ffprobe: str, args: list[str], path: Path, timeout: float, background: bool) -> Json:
     cmd = [ffprobe, "-v", "error", "-of", "json", *args, "--", str(path)]
     try:
-        done = run_bounded(cmd, timeout)
+        done = run_bounded(cmd, timeout, background=background)
     except TimedOut as exc:
         raise ProbeError(f"ffprobe gave no answer within {timeout:g} s (file unreadable?)") from exc
     except OSError as exc:

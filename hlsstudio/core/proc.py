@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -28,9 +29,35 @@ class TimedOut(Exception):
     """The helper did not finish in time; it has been killed and reaped."""
 
 
-def run_bounded(args: list[str], timeout: float) -> Completed:
+BACKGROUND_NICENESS = 10
+
+
+def background_kwargs() -> dict[str, Any]:
+    """``popen_kwargs()`` plus, on Windows, the below-normal priority class (see ``lower_priority``)."""
+    kwargs = popen_kwargs()
+    if sys.platform == "win32":
+        kwargs["creationflags"] |= getattr(subprocess, "BELOW_NORMAL_PRIORITY_CLASS", 0)
+    return kwargs
+
+
+def lower_priority(pid: int) -> None:
+    """Let a started child yield the CPU to the app's interactive threads (POSIX: niceness +10).
+
+    Best effort: a child that already exited, or a platform without ``setpriority``, is left as is.
+    """
+    if hasattr(os, "setpriority"):
+        try:
+            niceness = os.getpriority(os.PRIO_PROCESS, 0) + BACKGROUND_NICENESS
+            os.setpriority(os.PRIO_PROCESS, pid, min(19, niceness))
+        except OSError:
+            pass
+
+
+def run_bounded(args: list[str], timeout: float, *, background: bool = False) -> Completed:
     """Run ``args`` to completion with captured output, killing it if it exceeds ``timeout`` s.
 
+    ``background`` runs it at a lower CPU priority, for work nobody waits on interactively (probing
+    files queued by the hundred must not take the cores from the GUI thread).
     Raises TimedOut (after kill + wait, so no process is left behind) and OSError when the
     executable cannot be started.
     """
@@ -39,8 +66,10 @@ def run_bounded(args: list[str], timeout: float) -> Completed:
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        **popen_kwargs(),
+        **(background_kwargs() if background else popen_kwargs()),
     )
+    if background:
+        lower_priority(proc.pid)
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:

@@ -1,15 +1,23 @@
-"""Taking files in: scan dropped folders and probe every new file, all in workers, several at once.
+"""Taking files in: scan dropped folders and probe every new file in workers, a few at a time.
 
 A file that cannot be used fails in its own row as soon as its probe answers; it never holds up
 the others or the queue.
+
+Hundreds of files dropped at once must not freeze the window, so:
+
+- probes wait in a line and at most ``probe_slots()`` run at once (one core stays for the GUI
+  thread), each ffprobe at a lower CPU priority;
+- "Probing" is shown in the row only (it is not worth a database write: a restart probes again);
+- answers are stored and shown in batches: one transaction and one repaint per batch.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QThread, QTimer
 
 from hlsstudio.core.errors import HlsStudioError
 from hlsstudio.core.jobstore import JobRecord
@@ -21,6 +29,15 @@ if TYPE_CHECKING:
     from hlsstudio.qt.queue_controller import QueueController
 
 PROBE_STATES = (JobState.QUEUED, JobState.PROBING)
+MAX_PROBE_SLOTS = 4
+BATCH_MS = 100  # answers arriving within this time are stored and shown together
+
+Answer = tuple[int, JobState, dict[str, Any]]
+
+
+def probe_slots() -> int:
+    """How many probes run at once: all cores but one (at least 1, at most ``MAX_PROBE_SLOTS``)."""
+    return max(1, min(MAX_PROBE_SLOTS, QThread.idealThreadCount() - 1))
 
 
 class Intake(QObject):
@@ -29,6 +46,14 @@ class Intake(QObject):
     def __init__(self, controller: QueueController) -> None:
         super().__init__(controller)
         self._controller = controller
+        self._line: deque[int] = deque()
+        self._running: set[int] = set()
+        self._answers: list[Answer] = []
+        self._batch = QTimer(self)
+        self._batch.setSingleShot(True)
+        self._batch.setInterval(BATCH_MS)
+        self._batch.timeout.connect(self._store_answers)
+        self.slots = probe_slots()
 
     def add_paths(self, paths: list[Path]) -> None:
         """Scan files and folders in a worker, then add what was found."""
@@ -58,18 +83,39 @@ class Intake(QObject):
         c.model.append_records(records)
         skipped = len(files) - len(new)
         c.message.emit(f"Added {len(records)} file(s)" + (f", {skipped} already queued" if skipped else ""))
-        for record in records:
-            self.probe(record)
+        self.probe_all(records)
         return records
 
+    # ---- the probe line
+
     def probe(self, record: JobRecord) -> None:
-        """ffprobe the job's source in a worker."""
-        ffprobe = self._controller.settings.ffprobe_path
-        worker = CallWorker(record.id, tasks.probe_source, Path(record.source), ffprobe)
-        worker.signals.started.connect(self._on_started)
-        worker.signals.done.connect(self._on_probed)
-        worker.signals.failed.connect(self._on_failed)
-        self._controller.run_call(worker)
+        """Probe the job's source in a worker (after the probes already waiting)."""
+        self.probe_all([record])
+
+    def probe_all(self, records: list[JobRecord]) -> None:
+        """Line these jobs up for probing and start as many probes as there are slots."""
+        self._line.extend(r.id for r in records)
+        self._start_probes()
+
+    @property
+    def probing(self) -> int:
+        """Probes waiting or running."""
+        return len(self._line) + len(self._running)
+
+    def _start_probes(self) -> None:
+        c = self._controller
+        while self._line and len(self._running) < self.slots and not c.closing:
+            job_id = self._line.popleft()
+            if not self._still_wanted(job_id):
+                continue
+            record = c.model.record(job_id)
+            assert record is not None
+            self._running.add(job_id)
+            worker = CallWorker(job_id, tasks.probe_source, Path(record.source), c.settings.ffprobe_path)
+            worker.signals.started.connect(self._on_started)
+            worker.signals.done.connect(self._on_probed)
+            worker.signals.failed.connect(self._on_failed)
+            c.run_call(worker)
 
     def _still_wanted(self, job_id: int) -> bool:
         record = self._controller.model.record(job_id)
@@ -78,15 +124,33 @@ class Intake(QObject):
     def _on_started(self, job_id: int) -> None:
         record = self._controller.model.record(job_id)
         if record is not None and record.state is JobState.QUEUED and not self._controller.closing:
-            self._controller.transition(job_id, JobState.PROBING)
+            self._controller.model.update_record(record.model_copy(update={"state": JobState.PROBING}))
 
     def _on_probed(self, job_id: int, info: MediaInfo) -> None:
-        if self._still_wanted(job_id):  # not cancelled or removed meanwhile
-            self._controller.transition(job_id, JobState.READY, info=info)
-            self._controller.schedule()
+        self._answer(job_id, (job_id, JobState.READY, {"info": info}))
 
     def _on_failed(self, job_id: int, error: HlsStudioError) -> None:
-        if self._still_wanted(job_id):
-            detail = error.detail or None
-            self._controller.transition(job_id, JobState.FAILED, error=error.message, error_detail=detail)
-            self._controller.check_finished()
+        fields = {"error": error.message, "error_detail": error.detail or None}
+        self._answer(job_id, (job_id, JobState.FAILED, fields))
+
+    def _answer(self, job_id: int, answer: Answer) -> None:
+        self._running.discard(job_id)
+        if self._still_wanted(job_id):  # not cancelled or removed meanwhile
+            self._answers.append(answer)
+        self._start_probes()
+        if not self.probing:
+            self._store_answers()  # the last one: no reason to wait
+        elif not self._batch.isActive():
+            self._batch.start()
+
+    def _store_answers(self) -> None:
+        """Store and show the answers gathered so far, in one transaction."""
+        self._batch.stop()
+        answers = [a for a in self._answers if self._still_wanted(a[0])]
+        self._answers.clear()
+        if not answers or self._controller.closing:
+            return
+        self._controller.transition_many(answers)
+        if any(state is JobState.READY for _, state, _ in answers):
+            self._controller.schedule()
+        self._controller.check_finished()

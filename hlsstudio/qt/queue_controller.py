@@ -23,7 +23,7 @@ from hlsstudio.core.settings import AppSettings
 from hlsstudio.core.storage.base import CONTENT_ID_RE
 from hlsstudio.core.toolchain import Toolchain
 from hlsstudio.qt import tasks
-from hlsstudio.qt.intake import Intake
+from hlsstudio.qt.intake import PROBE_STATES, Intake
 from hlsstudio.qt.job_table_model import JobTableModel
 from hlsstudio.qt.pools import Pools
 from hlsstudio.qt.publisher import Publisher, package_dir
@@ -83,9 +83,7 @@ class QueueController(QObject):
         if self.store.recovered:
             n = len(self.store.recovered)
             self.message.emit(f"{n} job{'s' * (n != 1)} interrupted by the last exit: retry to run again")
-        for record in self.model.records():
-            if record.state is JobState.QUEUED:
-                self.intake.probe(record)
+        self.intake.probe_all([r for r in self.model.records() if r.state in PROBE_STATES])
         self.locate_toolchain()
 
     def locate_toolchain(self, refresh: bool = False) -> None:
@@ -281,6 +279,15 @@ class QueueController(QObject):
             self.job_updated.emit(job_id)
         return record
 
+    def transition_many(self, changes: list[tuple[int, JobState, dict[str, Any]]]) -> list[JobRecord]:
+        """Store several state changes in one transaction and show them."""
+        records = self.store.transition_many(changes)
+        for record in records:
+            self.model.update_record(record)
+        for record in records:
+            self.job_updated.emit(record.id)
+        return records
+
     def cancel(self, ids: list[int]) -> None:
         """Cancel jobs at whatever stage they are; waiting ones become Cancelled at once."""
         for job_id in ids:
@@ -386,6 +393,4 @@ class QueueController(QObject):
         self.pools.wait(wait_ms)
         for job_id in running:
             self.store.transition(job_id, JobState.INTERRUPTED, error="interrupted: the app was closed")
-        for record in self.model.records():
-            if record.state is JobState.PROBING:
-                self.store.transition(record.id, JobState.QUEUED)
+        # "Probing" lives in the rows only: the store still says Queued, and the next start probes again

@@ -64,9 +64,12 @@ def scan_paths(paths: Iterable[Path]) -> list[Path]:
 
 
 def probe_source(path: Path, ffprobe_setting: str = "") -> MediaInfo:
-    """ffprobe ``path`` with the configured (or found) ffprobe. Raises ToolchainError, ProbeError."""
+    """ffprobe ``path`` with the configured (or found) ffprobe, at a lower CPU priority.
+
+    Raises ToolchainError, ProbeError.
+    """
     ffprobe, _ = find_binary("ffprobe", ffprobe_setting or None)
-    return probe_file(ffprobe, path)
+    return probe_file(ffprobe, path, background=True)
 
 
 def locate(ffmpeg_setting: str = "", ffprobe_setting: str = "", refresh: bool = False) -> Toolchain:

@@ -13,10 +13,11 @@ from hlsstudio.core.command import (
     build_poster_command,
     gop_frames,
     normalise_chain,
+    scale_parents,
     var_stream_map,
 )
 from hlsstudio.core.ladder import default_ladder
-from hlsstudio.core.models import AudioStream, EncodeSettings, MediaInfo
+from hlsstudio.core.models import AudioStream, EncodeSettings, MediaInfo, PlannedRung
 from hlsstudio.core.planning import build_plan, choose_encoder
 from hlsstudio.core.toolchain import Capabilities
 
@@ -68,13 +69,15 @@ def test_full_command_for_1080p_source_is_exactly_this() -> None:
         "ffmpeg", "-hide_banner", "-loglevel", "warning", "-y",
         "-i", "/in/film.mov",
         "-filter_complex",
-        "[0:v:0]fps=25,format=yuv420p,split=5[s0][s1][s2][s3][s4];"
+        "[0:v:0]fps=25,format=yuv420p,split=3[s3][s_thumbs][s_poster];"
+        "[s3]scale=1920:1080:flags=bicubic,setsar=1,split=2[v3][s2];"
+        "[s2]scale=1280:720:flags=bicubic,setsar=1,split=2[v2][s1];"
+        "[s1]scale=854:480:flags=bicubic,setsar=1,split=2[v1][s0];"
         "[s0]scale=640:360:flags=bicubic,setsar=1[v0];"
-        "[s1]scale=854:480:flags=bicubic,setsar=1[v1];"
-        "[s2]scale=1280:720:flags=bicubic,setsar=1[v2];"
-        "[s3]scale=1920:1080:flags=bicubic,setsar=1[v3];"
-        "[s4]select='isnan(prev_selected_t)+gte(t-prev_selected_t\\,10)',"
+        "[s_thumbs]select='isnan(prev_selected_t)+gte(t-prev_selected_t\\,10)',"
         "scale=320:-2:flags=bicubic,setsar=1,format=yuvj420p[thumbs];"
+        "[s_poster]select='isnan(prev_selected_t)*gte(t-start_t\\,6.000)',"
+        "scale=1280:-2:flags=bicubic,setsar=1,format=yuvj420p[poster];"
         "[0:a:0]aresample=48000:async=1:first_pts=0,"
         "aformat=sample_fmts=fltp:channel_layouts=stereo,asplit=4[a0][a1][a2][a3]",
         "-map", "[v0]", "-map", "[a0]", "-map", "[v1]", "-map", "[a1]",
@@ -99,6 +102,8 @@ def test_full_command_for_1080p_source_is_exactly_this() -> None:
         "/out/work/stream_%v.m3u8",
         "-map", "[thumbs]", "-fps_mode:v", "passthrough", "-c:v", "mjpeg", "-q:v", "4",
         "-f", "image2", "-atomic_writing", "1", "-start_number", "0", "/out/work/thumb_%03d.jpg",
+        "-map", "[poster]", "-frames:v", "1", "-fps_mode:v", "passthrough", "-c:v", "mjpeg", "-q:v", "3",
+        "-f", "image2", "-update", "1", "-atomic_writing", "1", "/out/work/poster.jpg",
     ]  # fmt: skip
 
 
@@ -203,11 +208,34 @@ def test_portrait_rungs_scale_the_short_side() -> None:
     assert [(r.width, r.height) for r in plan.rungs] == [(360, 640), (480, 854), (720, 1280), (1080, 1920)]
 
 
-def test_no_thumbnails_branch_when_disabled() -> None:
+def test_no_thumbnails_or_poster_branch_when_not_planned() -> None:
     plan, _ = plan_for(media())
-    plan = plan.model_copy(update={"thumbnail_interval": None})
+    plan = plan.model_copy(update={"thumbnail_interval": None, "poster_width": None})
     cmd = build_hls_command(plan)
-    assert "[thumbs]" not in " ".join(cmd) and "split=4" in build_filter_graph(plan)
+    assert "[thumbs]" not in " ".join(cmd) and "poster.jpg" not in " ".join(cmd)
+    assert build_filter_graph(plan).startswith("[0:v:0]fps=25,format=yuv420p[s3];")
+
+
+def test_the_poster_is_one_frame_at_a_tenth_of_the_duration_at_most_30_s_in() -> None:
+    assert plan_for(media(duration=60.0))[0].poster_at == 6.0
+    assert plan_for(media(duration=3600.0))[0].poster_at == 30.0
+    # never wider than the top rung
+    assert plan_for(media(width=640, height=360, coded_width=640, coded_height=360))[0].poster_width == 640
+
+
+def test_each_rung_is_scaled_from_the_next_larger_one() -> None:
+    def rung(width: int, height: int) -> PlannedRung:
+        return PlannedRung(
+            name=f"{height}p", width=width, height=height, video_kbps=1000, audio_kbps=128,
+            maxrate_kbps=1100, bufsize_kbps=1500, profile="main", level="3.1",
+        )  # fmt: skip
+
+    ladder = [rung(640, 360), rung(854, 480), rung(1280, 720), rung(1920, 1080)]
+    assert scale_parents(ladder) == [1, 2, 3, None]
+    assert scale_parents(list(reversed(ladder))) == [None, 0, 1, 2]
+    # not larger in both dimensions (a squeezed rung): from the source, never upscaled
+    assert scale_parents([rung(640, 360), rung(600, 480)]) == [None, None]
+    assert scale_parents([rung(640, 360), rung(640, 360)]) == [None, None]
 
 
 def test_poster_command_seeks_and_scales() -> None:

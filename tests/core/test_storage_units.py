@@ -210,3 +210,19 @@ def test_unreachable_webhook_is_retried_then_reported_not_raised() -> None:
     assert outcome.startswith("failed: connection error")
     assert waits == [0.5, 1.0]
     assert send_webhook("ftp://example.test/h", {}).startswith("failed:")
+
+
+def test_destinations_with_the_same_settings_share_one_client() -> None:
+    def destination(secret: str = "s3cret-one", attempts: int = 5) -> S3Destination:
+        return S3Destination(
+            bucket="media",
+            endpoint_url="http://127.0.0.1:9/",
+            access_key_id="AKIA-SHARED",
+            secret_access_key=secret,
+            max_attempts=attempts,
+        )
+
+    first, again = destination(), destination()
+    assert first.client is again.client  # the second publish reuses the pool of the first
+    assert destination(secret="s3cret-two").client is not first.client
+    assert destination(attempts=2).client is not first.client

@@ -12,9 +12,12 @@ from typing import Any
 
 import pytest
 
+from hlsstudio.core.command import build_hls_command
 from hlsstudio.core.errors import CancelledError
 from hlsstudio.core.models import EncodeSettings, JobResult, Ladder, Progress, Rung
 from hlsstudio.core.pipeline import JobCallbacks, JobRequest, run_job, transcode
+from hlsstudio.core.planning import build_plan
+from hlsstudio.core.probe import probe_file
 from hlsstudio.core.toolchain import Toolchain, locate_toolchain
 from tests.proctools import ffmpeg_children
 
@@ -256,3 +259,19 @@ def test_cli_transcode_batch_goes_on_after_a_failure(media: Any, tmp_path: Path)
     assert not (tmp_path / "out" / bad.stem / "master.m3u8").exists()
     assert set(results[1]) >= {"status", "output_dir", "duration", "variants", "files", "total_size_bytes",
                                "processing_time_seconds", "encoder", "warnings", "validation"}  # fmt: skip
+
+
+def test_the_encode_itself_writes_the_poster_frame(media: Any, toolchain: Toolchain, tmp_path: Path) -> None:
+    """The one ffmpeg process makes the poster too (no second decode of the source)."""
+    source = media.sample("h264_1080p")
+    info = probe_file(toolchain.ffprobe, source)
+    settings = FAST.model_copy(update={"poster_width": 200})
+    caps = toolchain.capabilities
+    plan, _ = build_plan(info, SMALL_LADDER, settings, caps, out_dir=tmp_path / "enc", encoder="libx264")
+    plan.out_dir.mkdir()
+
+    subprocess.run(build_hls_command(plan, toolchain.ffmpeg), check=True, capture_output=True)
+
+    poster = stream_facts(plan.out_dir / "poster.jpg")
+    assert (poster["codec_name"], poster["width"]) == ("mjpeg", 200)
+    assert not list(plan.out_dir.glob("*.tmp"))  # written under a temporary name, then renamed

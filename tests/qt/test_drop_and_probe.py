@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import threading
 from pathlib import Path
 
+import pytest
 from pytestqt.qtbot import QtBot
 
-from hlsstudio.core.models import JobState
+from hlsstudio.core.jobstore import JobRecord
+from hlsstudio.core.models import JobState, MediaInfo
+from hlsstudio.qt import tasks
+from hlsstudio.qt.intake import probe_slots
 from hlsstudio.qt.job_table_model import Column, ProgressRole
 from tests.qt.helpers import WindowFactory, drop, record_named, wait_ready, wait_state
 
@@ -88,3 +94,61 @@ def test_dropping_a_file_already_waiting_does_not_queue_it_twice(
 
     qtbot.waitUntil(lambda: "Nothing new" in window.statusBar().currentMessage(), timeout=30_000)
     assert window.controller.model.rowCount() == 1
+
+
+def test_many_dropped_files_are_probed_a_few_at_a_time_and_stored_in_batches(
+    qtbot: QtBot,
+    make_window: WindowFactory,
+    good_clip: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    files = [tmp_path / f"clip_{n:02d}.mp4" for n in range(12)]
+    for path in files:
+        shutil.copyfile(good_clip, path)
+    bad_file = tmp_path / "notes.mp4"
+    bad_file.write_text("not a video at all\n")
+    files.append(bad_file)
+    running, most = [0], [0]
+    lock = threading.Lock()
+    real_probe = tasks.probe_source
+
+    def counting_probe(path: Path, ffprobe_setting: str = "") -> MediaInfo:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        try:
+            return real_probe(path, ffprobe_setting)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    monkeypatch.setattr(tasks, "probe_source", counting_probe)
+    window = make_window()
+    window.controller.intake.slots = 2
+    store = window.controller.store
+    transactions = [0]
+    real_many = store.transition_many
+
+    def counting_many(changes: list[tuple[int, JobState, dict[str, object]]]) -> list[JobRecord]:
+        transactions[0] += 1
+        return real_many(changes)
+
+    monkeypatch.setattr(store, "transition_many", counting_many)
+
+    drop(window, files)
+
+    model = window.controller.model
+    qtbot.waitUntil(lambda: model.rowCount() == len(files), timeout=30_000)
+    probed = (JobState.READY, JobState.FAILED)
+    qtbot.waitUntil(lambda: all(r.state in probed for r in model.records()), timeout=60_000)
+    assert most[0] == 2  # never more probes at once than slots
+    assert 1 <= transactions[0] < len(files)  # answers are stored in batches
+    states = {r.name: r.state for r in store.jobs()}
+    assert states.pop(bad_file.name) is JobState.FAILED
+    assert set(states.values()) == {JobState.READY}
+    assert window.controller.intake.probing == 0
+
+
+def test_probe_slots_leave_a_core_for_the_window() -> None:
+    assert 1 <= probe_slots() <= max(1, os.cpu_count() or 1)
