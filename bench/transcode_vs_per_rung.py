@@ -47,7 +47,7 @@ from hlsstudio.core.probe import probe_file
 from hlsstudio.core.toolchain import Toolchain, locate_toolchain
 
 NAME = "transcode_vs_per_rung"
-TARGET_RATIO = 0.80
+TARGET_RATIO = 0.75
 DEFAULT_RUNGS = "360p,480p,720p,1080p"
 SIDES = ("app", "per-rung", "engine")
 WORK_DIR = CACHE_DIR / "work"
