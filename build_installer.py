@@ -51,7 +51,7 @@ FFMPEG_DIR = "ffmpeg"
 UNUSED_QT_MODULES = tuple(
     f"PySide6.{name}"
     for name in (
-        "QtNetwork", "QtQml", "QtQmlFeatures", "QtQuick", "QtQuickControls2", "QtQuickTest", "QtQuickWidgets",
+        "QtQml", "QtQmlFeatures", "QtQuick", "QtQuickControls2", "QtQuickTest", "QtQuickWidgets",
         "QtQuick3D", "QtSql", "QtTest", "QtDesigner", "QtHelp", "QtUiTools", "QtXml", "QtOpenGL",
         "QtOpenGLWidgets", "QtPrintSupport", "QtConcurrent", "QtDBus", "QtSvgWidgets", "QtLabsStyleKit",
         "QtWebEngineCore", "QtWebEngineWidgets", "QtWebEngineQuick", "QtWebChannel", "QtWebSockets",

@@ -20,6 +20,7 @@ from hlsstudio.core.logs import setup_logging
 from hlsstudio.core.settings import AppSettings, load_settings
 from hlsstudio.qt.icons import app_icon
 from hlsstudio.qt.main_window import MainWindow
+from hlsstudio.qt.single_instance import InstanceServer, hand_over
 from hlsstudio.qt.theme import apply_theme
 
 log = logging.getLogger(__name__)
@@ -132,11 +133,35 @@ def self_test(argv: list[str]) -> int:
     return report(outcome)
 
 
+def accept_later_starts(window: MainWindow) -> InstanceServer:
+    """Listen for later starts of the app: their files are queued here and the window comes forward."""
+    server = InstanceServer(window)
+
+    def receive(files: list[Path]) -> None:
+        if files:
+            window.add_paths(files)
+        window.showNormal()
+        window.raise_()
+        window.activateWindow()
+
+    server.files_received.connect(receive)
+    server.listen()
+    return server
+
+
 def run(argv: list[str]) -> int:
-    """Start the app with the files in ``argv[1:]`` queued, run it until it quits; the exit status."""
+    """Start the app with the files in ``argv[1:]`` queued, run it until it quits; the exit status.
+
+    When the app already runs (for the same job store), the files go to it and this start ends.
+    """
     app, files = application(argv)
+    if hand_over(files):
+        print("HLS Studio is already running: the files were added to its queue.")
+        return 0
     window = open_main_window(app, files)
+    server = accept_later_starts(window)
     code = int(app.exec())
+    server.close()
     window.close()  # no-op when the user closed it; after a quit() it records running jobs
     log.info("HLS Studio stopped")
     return code

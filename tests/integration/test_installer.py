@@ -39,7 +39,8 @@ KEPT_PLUGINS = (
     "imageformats/libqjpeg.so",
     "iconengines/libqsvgicon.so",
 )
-UNUSED_QT = re.compile(r"libQt6(Quick|Qml|Network|Pdf|WebEngine|Multimedia|Sql|Test|Designer|3D|Charts)")
+# QtNetwork stays: the local socket that hands a second start's files to the running app
+UNUSED_QT = re.compile(r"libQt6(Quick|Qml|NetworkAuth|Pdf|WebEngine|Multimedia|Sql|Test|Designer|3D|Charts)")
 
 
 @dataclass(frozen=True)
