@@ -40,16 +40,6 @@ REGION = "us-east-1"
 SERVER_LIFETIME = 3600.0
 SERVER_START_TIMEOUT = 60.0
 RCLONE_REMOTE = "benchs3"
-DESTINATION_ENV = (
-    "R2_ACCOUNT_ID",
-    "R2_ACCESS_KEY_ID",
-    "R2_SECRET_ACCESS_KEY",
-    "R2_BUCKET_NAME",
-    "R2_PUBLIC_URL",
-    "R2_ENDPOINT_URL",
-    "HLSSTUDIO_WEBHOOK_URL",
-    "HLSSTUDIO_WEBHOOK_SECRET",
-)
 HLS_ROOT_PREFIX = "hls/movies/"
 
 
@@ -140,6 +130,8 @@ def isolate_app_home(name: str) -> Path:
     Also: no destination or webhook variables, the null keyring (never the OS keyring), and the
     working directory inside that home so no ``./.env`` is read. Call before the app reads settings.
     """
+    from hlsstudio.core.storage.config import DESTINATION_ENV
+
     home = fresh_dir(CACHE_DIR / "homes" / name)
     os.environ["HLSSTUDIO_HOME"] = str(home)
     os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"

@@ -24,6 +24,8 @@ import pytest
 from keyring.backend import KeyringBackend
 from keyring.errors import PasswordDeleteError
 
+from hlsstudio.core.storage.config import DESTINATION_ENV
+
 ACCESS_KEY_ID = "AKIDHLSSTUDIOTEST"
 PUBLIC_URL = "https://cdn.example.test"
 HOP_BY_HOP = {
@@ -327,16 +329,7 @@ def moto_server() -> Iterator[tuple[str, int]]:
 def home(hlsstudio_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The test's HLSSTUDIO_HOME, with no R2/webhook variables, a fresh in-memory keyring and the
     current directory in tmp (so no stray ``./.env`` is read)."""
-    for name in (
-        "R2_ACCOUNT_ID",
-        "R2_ACCESS_KEY_ID",
-        "R2_SECRET_ACCESS_KEY",
-        "R2_BUCKET_NAME",
-        "R2_PUBLIC_URL",
-        "R2_ENDPOINT_URL",
-        "HLSSTUDIO_WEBHOOK_URL",
-        "HLSSTUDIO_WEBHOOK_SECRET",
-    ):
+    for name in DESTINATION_ENV:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
     keyring.set_keyring(MemoryKeyring())

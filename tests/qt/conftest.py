@@ -18,24 +18,15 @@ from pytestqt.qtbot import QtBot
 
 from hlsstudio.core import paths
 from hlsstudio.core.settings import AppSettings
+from hlsstudio.core.storage.config import DESTINATION_ENV
 from hlsstudio.qt.main_window import MainWindow
 from hlsstudio.qt.pools import Pools
 from tests.mediagen import MediaSet
 from tests.qt.helpers import WindowFactory
 from tests.s3server import MemoryKeyring, moto_client, moto_server  # noqa: F401  (fixtures)
 
-DESTINATION_ENV = (
-    "R2_ACCOUNT_ID",
-    "R2_ACCESS_KEY_ID",
-    "R2_SECRET_ACCESS_KEY",
-    "R2_BUCKET_NAME",
-    "R2_PUBLIC_URL",
-    "R2_ENDPOINT_URL",
-    "HLSSTUDIO_WEBHOOK_URL",
-    "HLSSTUDIO_WEBHOOK_SECRET",
-    "HLSSTUDIO_FFMPEG",
-    "HLSSTUDIO_FFPROBE",
-)
+# what the app reads from the environment: none of it may leak in from the machine running the tests
+APP_ENV = (*DESTINATION_ENV, "HLSSTUDIO_FFMPEG", "HLSSTUDIO_FFPROBE")
 
 
 @pytest.fixture(autouse=True)
@@ -45,7 +36,7 @@ def isolated_environment(
     """No destination variables, no ``.env`` in the cwd, an in-memory keyring; HLSSTUDIO_HOME checked."""
     assert os.environ["HLSSTUDIO_HOME"] == str(hlsstudio_home)
     assert str(paths.data_dir()).startswith(str(hlsstudio_home))
-    for name in DESTINATION_ENV:
+    for name in APP_ENV:
         monkeypatch.delenv(name, raising=False)
     workdir = tmp_path / "cwd"
     workdir.mkdir()

@@ -54,6 +54,8 @@ ENV_NAMES: dict[str, str] = {
 SECRET_KEY_ENV = "R2_SECRET_ACCESS_KEY"
 WEBHOOK_URL_ENV = "HLSSTUDIO_WEBHOOK_URL"
 WEBHOOK_SECRET_ENV = "HLSSTUDIO_WEBHOOK_SECRET"
+# every variable that configures where and how a package is published
+DESTINATION_ENV: tuple[str, ...] = (*ENV_NAMES.values(), SECRET_KEY_ENV, WEBHOOK_URL_ENV, WEBHOOK_SECRET_ENV)
 OTHER_REGION = "us-east-1"
 
 
