@@ -273,11 +273,8 @@ class QueueController(QObject):
 
     def transition(self, job_id: int, state: JobState, **fields: Any) -> JobRecord | None:
         """Store a state change (one transaction) and show it."""
-        record = self.store.transition(job_id, state, **fields)
-        if record is not None:
-            self.model.update_record(record)
-            self.job_updated.emit(job_id)
-        return record
+        records = self.transition_many([(job_id, state, fields)])
+        return records[0] if records else None
 
     def transition_many(self, changes: list[tuple[int, JobState, dict[str, Any]]]) -> list[JobRecord]:
         """Store several state changes in one transaction and show them."""
