@@ -15,6 +15,7 @@ import hashlib
 import logging
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -49,7 +50,7 @@ log = logging.getLogger(__name__)
 
 R2_REGION = "auto"
 MAX_SHARED_CLIENTS = 4
-_CLIENTS: dict[tuple[str, str, str, str], S3Client] = {}
+_CLIENTS: dict[tuple[str, str, str, ClientOptions], S3Client] = {}
 _CLIENTS_LOCK = threading.Lock()
 CANCEL_POLL_SECONDS = 0.05
 THREADS_PER_FILE = 4
@@ -120,8 +121,35 @@ class _Relay(BaseSubscriber):
         self.finished.set()
 
 
-def shared_client(endpoint_url: str, access_key_id: str, secret_access_key: str, config: Config) -> S3Client:
-    """A boto3 S3 client for these credentials and settings, made once and then reused.
+@dataclass(frozen=True)
+class ClientOptions:
+    """How a client talks to its endpoint (with the endpoint and credentials: what clients are shared by)."""
+
+    region: str = R2_REGION
+    max_attempts: int = 5
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    max_pool_connections: int = 64
+
+    def config(self) -> Config:
+        """The botocore configuration: no ACLs, checksums only when required, path-style, retries."""
+        return Config(
+            region_name=self.region,
+            signature_version="s3v4",
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
+            s3={"addressing_style": "path"},
+            retries={"mode": "standard", "max_attempts": self.max_attempts},
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.read_timeout,
+            max_pool_connections=self.max_pool_connections,
+        )
+
+
+def shared_client(
+    endpoint_url: str, access_key_id: str, secret_access_key: str, options: ClientOptions
+) -> S3Client:
+    """A boto3 S3 client for these credentials and options, made once and then reused.
 
     A publish per job builds a destination per job; a new client pays for its set-up and opens new
     TLS connections each time, a reused one keeps its pool alive (a small publish measured 32%
@@ -130,7 +158,7 @@ def shared_client(endpoint_url: str, access_key_id: str, secret_access_key: str,
     the secret, never the secret itself. At most ``MAX_SHARED_CLIENTS`` are kept (oldest dropped).
     """
     digest = hashlib.sha256(secret_access_key.encode()).hexdigest()
-    key = (endpoint_url, access_key_id, digest, repr(sorted(vars(config).items())))
+    key = (endpoint_url, access_key_id, digest, options)
     with _CLIENTS_LOCK:
         client = _CLIENTS.pop(key, None)
         if client is None:
@@ -139,7 +167,7 @@ def shared_client(endpoint_url: str, access_key_id: str, secret_access_key: str,
                 endpoint_url=endpoint_url,
                 aws_access_key_id=access_key_id,
                 aws_secret_access_key=secret_access_key,
-                config=config,
+                config=options.config(),
             )
         _CLIENTS[key] = client  # most recently used last
         while len(_CLIENTS) > MAX_SHARED_CLIENTS:
@@ -184,18 +212,8 @@ class S3Destination:
         self.endpoint_url = endpoint_url.rstrip("/")
         self.region = region
         self.public_base = public_url.rstrip("/")
-        config = Config(
-            region_name=region,
-            signature_version="s3v4",
-            request_checksum_calculation="when_required",
-            response_checksum_validation="when_required",
-            s3={"addressing_style": "path"},
-            retries={"mode": "standard", "max_attempts": max_attempts},
-            connect_timeout=connect_timeout,
-            read_timeout=read_timeout,
-            max_pool_connections=max_pool_connections,
-        )
-        self._client = shared_client(self.endpoint_url, access_key_id, secret_access_key, config)
+        options = ClientOptions(region, max_attempts, connect_timeout, read_timeout, max_pool_connections)
+        self._client = shared_client(self.endpoint_url, access_key_id, secret_access_key, options)
 
     def __repr__(self) -> str:
         return f"S3Destination(bucket={self.bucket!r}, endpoint_url={self.endpoint_url!r})"
