@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from hlsstudio.core.command import EncodePlan, build_hls_command, build_poster_command
+from hlsstudio.core.command import POSTER_NAME, EncodePlan, build_hls_command, build_poster_command
 from hlsstudio.core.errors import (
     CancelledError,
     HlsStudioError,
@@ -155,20 +155,18 @@ def _encode(plan: EncodePlan, run: _Run) -> EncodePlan:
     return plan
 
 
-def _make_poster(
-    plan: EncodePlan, info: MediaInfo, toolchain: Toolchain, settings: EncodeSettings
-) -> str | None:
+def _make_poster(plan: EncodePlan, info: MediaInfo, toolchain: Toolchain) -> str | None:
     """The encode wrote the poster; only when it did not (a source that decodes short of the poster
     time) is it taken by seeking. Returns why there is no poster, or None."""
-    if (plan.out_dir / "poster.jpg").is_file():
+    poster = plan.out_dir / POSTER_NAME
+    if poster.is_file() or not plan.poster_width:
         return None
-    width = min(settings.poster_width, max(r.width for r in plan.rungs))
-    cmd = build_poster_command(plan, info, plan.out_dir / "poster.jpg", width, toolchain.ffmpeg)
+    cmd = build_poster_command(plan, info, poster, plan.poster_width, toolchain.ffmpeg)
     try:
         done = run_bounded(cmd, POSTER_TIMEOUT)
     except (OSError, TimedOut) as exc:
         return f"no poster: {exc}"
-    if done.returncode != 0 or not (plan.out_dir / "poster.jpg").exists():
+    if done.returncode != 0 or not poster.exists():
         return "no poster: ffmpeg could not extract a frame"
     return None
 
@@ -192,7 +190,7 @@ def _check_truncation(plan: EncodePlan, info: MediaInfo, settings: EncodeSetting
 def _finish(
     plan: EncodePlan, info: MediaInfo, toolchain: Toolchain, settings: EncodeSettings, trace: JobTrace
 ) -> tuple[list[Any], Any]:
-    poster_problem = _make_poster(plan, info, toolchain, settings)
+    poster_problem = _make_poster(plan, info, toolchain)
     if poster_problem:
         trace.warnings.append(poster_problem)
     expected = _check_truncation(plan, info, settings, trace)
