@@ -81,6 +81,16 @@ def wait_ready(qtbot: QtBot, window: MainWindow) -> None:
     qtbot.waitUntil(lambda: window.controller.toolchain is not None, timeout=WAIT_MS)
 
 
+def run_until(qtbot: QtBot, window: MainWindow, source: Path, *states: JobState) -> JobRecord:
+    """Queue ``source``, wait until it is probed and FFmpeg is found, start the queue and wait for one
+    of ``states`` (default: Done); returns the job's record then."""
+    job = window.controller.add_files([source])[0]
+    wait_state(qtbot, window, job.id, JobState.READY)
+    wait_ready(qtbot, window)
+    window.controller.start()
+    return wait_state(qtbot, window, job.id, *(states or (JobState.DONE,)))
+
+
 def small_ladder() -> list[Rung]:
     """Two enabled rungs (240p, 360p): enough variants for a real package, quick to encode."""
     return [

@@ -12,7 +12,7 @@ from hlsstudio.core.models import JobState
 from hlsstudio.qt.tasks import thumbnail_path
 from hlsstudio.qt.widgets.details_dialog import DetailsDialog
 from tests.mediagen import MediaSet
-from tests.qt.helpers import WindowFactory, drop, select_ids, wait_ready, wait_state
+from tests.qt.helpers import WindowFactory, drop, run_until, select_ids, wait_ready, wait_state
 
 
 def test_metadata_panel_shows_facts_warnings_poster_and_planned_rungs(
@@ -74,11 +74,7 @@ def test_details_of_a_finished_job_show_the_ffmpeg_command_and_validation(
     qtbot: QtBot, make_window: WindowFactory, good_clip: Path
 ) -> None:
     window = make_window()
-    job = window.controller.add_files([good_clip])[0]
-    wait_state(qtbot, window, job.id, JobState.READY)
-    wait_ready(qtbot, window)
-    window.controller.start()
-    wait_state(qtbot, window, job.id, JobState.DONE)
+    job = run_until(qtbot, window, good_clip)
     select_ids(window, [job.id])
 
     dialog = window.show_details()

@@ -16,7 +16,7 @@ from hlsstudio.core.settings import AppSettings, DestinationSettings
 from hlsstudio.core.storage import secrets
 from hlsstudio.qt.job_table_model import Column, ProgressRole
 from hlsstudio.qt.widgets.publish_panel import PROGRESS_COLUMN
-from tests.qt.helpers import WindowFactory, select_ids, wait_ready, wait_state
+from tests.qt.helpers import WindowFactory, run_until, select_ids, wait_ready, wait_state
 
 PUBLIC_URL = "https://cdn.example.test"
 ACCESS_KEY = "AKIDQTPUBLISH"
@@ -41,12 +41,8 @@ def test_publish_button_shows_every_file_and_ends_with_the_url(
     settings = s3_settings
     window = make_window(settings)
     assert "bucket" in window.destination_label.text()
-    job = window.controller.add_files([good_clip])[0]
-    wait_state(qtbot, window, job.id, JobState.READY)
-    wait_ready(qtbot, window)
-    window.controller.start()
-    done = wait_state(qtbot, window, job.id, JobState.DONE, JobState.FAILED)
-    assert done.state is JobState.DONE and not done.hls_url
+    job = run_until(qtbot, window, good_clip, JobState.DONE, JobState.FAILED)
+    assert job.state is JobState.DONE and not job.hls_url
     reports: list[UploadProgress] = []
     window.controller.upload_progress.connect(lambda _job, report: reports.append(report))
     select_ids(window, [job.id])
@@ -103,11 +99,7 @@ def test_publishing_without_a_valid_content_id_is_refused_with_the_reason(
     qtbot: QtBot, make_window: WindowFactory, good_clip: Path
 ) -> None:
     window = make_window()
-    job = window.controller.add_files([good_clip])[0]
-    wait_state(qtbot, window, job.id, JobState.READY)
-    wait_ready(qtbot, window)
-    window.controller.start()
-    wait_state(qtbot, window, job.id, JobState.DONE)
+    job = run_until(qtbot, window, good_clip)
     model = window.controller.model
     assert not model.setData(model.index(0, Column.CONTENT_ID), "bad id/../x")
     window.controller.store.update(job.id, content_id="")
@@ -123,11 +115,7 @@ def test_publishing_to_the_local_folder_when_no_bucket_is_configured(
     qtbot: QtBot, make_window: WindowFactory, good_clip: Path, hlsstudio_home: Path
 ) -> None:
     window = make_window()
-    job = window.controller.add_files([good_clip])[0]
-    wait_state(qtbot, window, job.id, JobState.READY)
-    wait_ready(qtbot, window)
-    window.controller.start()
-    wait_state(qtbot, window, job.id, JobState.DONE)
+    job = run_until(qtbot, window, good_clip)
 
     with qtbot.waitSignal(window.controller.publish_finished, timeout=60_000):
         window.controller.publish(None)

@@ -14,7 +14,7 @@ from hlsstudio.core.probe import probe_file
 from hlsstudio.core.settings import load_settings
 from hlsstudio.qt.job_table_model import Column
 from tests.proctools import ffmpeg_children
-from tests.qt.helpers import WindowFactory, select_ids, wait_ready, wait_state
+from tests.qt.helpers import WindowFactory, run_until, select_ids, wait_ready, wait_state
 
 
 def test_a_job_left_transcoding_is_interrupted_its_partial_output_removed_and_it_can_be_retried(
@@ -97,11 +97,7 @@ def test_closing_with_a_running_job_asks_and_records_it_as_interrupted(
         return len(questions) > 1  # refuse the first time, accept the second
 
     window.confirm = confirm  # type: ignore[method-assign]
-    job = window.controller.add_files([long_clip])[0]
-    wait_state(qtbot, window, job.id, JobState.READY)
-    wait_ready(qtbot, window)
-    window.controller.start()
-    wait_state(qtbot, window, job.id, JobState.TRANSCODING)
+    job = run_until(qtbot, window, long_clip, JobState.TRANSCODING)
 
     assert not window.close()
     assert window.isVisible() and "running" in questions[0]
