@@ -37,6 +37,8 @@ class DestinationSettings(BaseModel):
     segment_cache_control: str = "public, max-age=31536000, immutable"
     playlist_cache_control: str = "public, max-age=60"
     webhook_url: str = ""
+    build_grace_hours: float = Field(default=24.0, ge=0, le=24 * 365)
+    """How long a replaced build stays in the bucket for viewers still playing it."""
 
 
 class AppSettings(BaseModel):

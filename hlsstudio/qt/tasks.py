@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -19,6 +18,7 @@ from hlsstudio.core.errors import HlsStudioError
 from hlsstudio.core.ladder import default_ladder
 from hlsstudio.core.manage import VIDEO_EXTENSIONS
 from hlsstudio.core.models import ContentType, EncodeSettings, JobResult, MediaInfo, PublishResult
+from hlsstudio.core.ownership import remove_owned
 from hlsstudio.core.paths import cache_dir, default_local_publish_dir
 from hlsstudio.core.pipeline import JobCallbacks, JobRequest, run_job
 from hlsstudio.core.planning import build_plan
@@ -143,7 +143,7 @@ def publish_output(
         cancel=cancel,
     )
     if not keep_local:
-        shutil.rmtree(package_dir, ignore_errors=True)
+        remove_owned(package_dir)
     return result
 
 
