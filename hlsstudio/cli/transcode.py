@@ -8,6 +8,7 @@ from typing import Any
 
 from hlsstudio.cli.output import ProgressBar, fail, format_bytes, print_json
 from hlsstudio.core.errors import HlsStudioError
+from hlsstudio.core.install import package_dirs
 from hlsstudio.core.ladder import load_preset
 from hlsstudio.core.models import X264_PRESETS, EncodeSettings, JobResult, Ladder
 from hlsstudio.core.pipeline import JobCallbacks, JobRequest, run_job
@@ -61,16 +62,9 @@ def register(sub: Any) -> None:
 
 
 def output_dirs(files: list[Path], out: Path) -> list[Path]:
-    """One FILE: ``out`` itself. Several: ``out/<stem>``, with -2, -3 … for repeated stems."""
-    if len(files) == 1:
-        return [out]
-    seen: dict[str, int] = {}
-    dirs = []
-    for path in files:
-        stem = path.stem or "video"
-        seen[stem] = seen.get(stem, 0) + 1
-        dirs.append(out / (stem if seen[stem] == 1 else f"{stem}-{seen[stem]}"))
-    return dirs
+    """One FILE: ``out`` itself. Several: one sub-folder of ``out`` each (``core.install.package_dirs``:
+    safe names that never collide with each other or with the user's own files and folders)."""
+    return [out] if len(files) == 1 else package_dirs(files, out)
 
 
 def run_with_progress(request: JobRequest, toolchain: Toolchain, label: str, **kwargs: Any) -> JobResult:

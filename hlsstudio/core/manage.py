@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import logging
 import re
-import shutil
-import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +15,7 @@ from pathlib import Path, PurePosixPath
 
 from hlsstudio.core.errors import ConfigError, StorageError
 from hlsstudio.core.models import ContentType, JobResult
+from hlsstudio.core.ownership import make_owned_temp, remove_owned
 from hlsstudio.core.storage.base import HLS_ROOT, MASTER_NAME, Destination, ObjectInfo, content_prefix
 
 log = logging.getLogger(__name__)
@@ -174,7 +173,7 @@ def convert_existing(
     if info is None:
         raise StorageError(f"no source video {key} in {destination.description}")
     work_dir.mkdir(parents=True, exist_ok=True)
-    temp_dir = Path(tempfile.mkdtemp(prefix="convert-", dir=work_dir))
+    temp_dir = make_owned_temp(work_dir, "convert-")
     try:
         local = temp_dir / name
         received = 0
@@ -192,4 +191,4 @@ def convert_existing(
         log.info("downloaded %s (%d bytes) for conversion", key, info.size)
         return run(local)
     finally:
-        shutil.rmtree(temp_dir, ignore_errors=True)
+        remove_owned(temp_dir)

@@ -9,16 +9,14 @@ JobResult whose ``status``/``error`` say what happened, so a queue can go on.
 from __future__ import annotations
 
 import logging
-import shutil
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from hlsstudio.core.command import POSTER_NAME, EncodePlan, build_hls_command, build_poster_command
 from hlsstudio.core.errors import (
@@ -29,6 +27,7 @@ from hlsstudio.core.errors import (
 )
 from hlsstudio.core.hls.master import MasterVariantSpec, finalize_master, measure_playlist
 from hlsstudio.core.hls.validate import validate_package
+from hlsstudio.core.install import clear_work_dir, install_package, package_entries, work_dir_for
 from hlsstudio.core.livepublish import LivePublisher
 from hlsstudio.core.models import (
     ContentType,
@@ -39,6 +38,7 @@ from hlsstudio.core.models import (
     MediaInfo,
     Progress,
 )
+from hlsstudio.core.ownership import check_output_target, new_token, remove_owned
 from hlsstudio.core.planning import build_plan, choose_encoder
 from hlsstudio.core.probe import probe_file
 from hlsstudio.core.proc import TimedOut, run_bounded
@@ -86,25 +86,8 @@ class JobRequest(BaseModel):
     content_type: ContentType | None = None
     content_id: str | None = None
     publish_while_encoding: bool = True
-
-
-def work_dir_for(out_dir: Path) -> Path:
-    """A fresh hidden working folder beside ``out_dir`` (same file system, so the final move is a rename)."""
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    work = out_dir.parent / f".{out_dir.name}.partial-{uuid.uuid4().hex[:8]}"
-    work.mkdir()
-    return work
-
-
-def install_package(work: Path, out_dir: Path) -> None:
-    """Move a finished package into place, replacing an older one at ``out_dir``."""
-    old = None
-    if out_dir.exists():
-        old = out_dir.parent / f".{out_dir.name}.old-{uuid.uuid4().hex[:8]}"
-        out_dir.rename(old)
-    work.rename(out_dir)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    job: str = Field(default_factory=new_token)
+    """Who made the package folder: written into its ownership marker (the app's job id)."""
 
 
 def _ffmpeg_reason(outcome: RunOutcome) -> str:
@@ -147,8 +130,7 @@ def _encode(plan: EncodePlan, run: _Run) -> EncodePlan:
     if outcome.returncode != 0 and plan.encoder == "h264_nvenc" and not outcome.progress_seen:
         reason = _ffmpeg_reason(outcome).removeprefix("ffmpeg failed: ")
         run.trace.warnings.append(f"NVENC failed at start ({reason}): re-encoded with libx264")
-        for stale in plan.out_dir.iterdir():
-            stale.unlink()
+        clear_work_dir(plan.out_dir)
         return _encode(plan.model_copy(update={"encoder": "libx264"}), run)
     if outcome.returncode != 0:
         raise TranscodeError(_ffmpeg_reason(outcome), outcome.stderr_tail)
@@ -228,9 +210,12 @@ def transcode(
     cancel: threading.Event | None = None,
     trace: JobTrace | None = None,
     live: LivePublisher | None = None,
+    job: str = "",
 ) -> JobResult:
     """Turn ``source`` into a validated HLS package at ``out_dir`` (replacing what was there).
 
+    ``out_dir`` must be new, empty or a package folder the app made (``core.ownership``) and must not
+    hold the source: anything else fails with FolderNotOursError before any work, and is never touched.
     Returns a completed JobResult. Raises ProbeError, LadderError, TranscodeError (incl. StallError),
     ValidationFailed or CancelledError; on any of them no partial output remains and ``out_dir``
     is untouched. With ``live``, finished segments and thumbnails are uploaded while ffmpeg runs;
@@ -240,6 +225,7 @@ def transcode(
     cancel = cancel or threading.Event()
     trace = trace or JobTrace()
     started = time.monotonic()
+    check_output_target(out_dir, [source])
     if info is None:
         callbacks.on_state(JobState.PROBING)
         info = probe_file(toolchain.ffprobe, source)
@@ -247,7 +233,7 @@ def transcode(
     trace.warnings.extend(info.warnings)
     encoder, notes = choose_encoder(settings.encoder, toolchain.capabilities)
     trace.warnings.extend(notes)
-    work = work_dir_for(out_dir)
+    work = work_dir_for(out_dir, job or new_token())
     try:
         plan, notes = build_plan(
             info, ladder, settings, toolchain.capabilities, out_dir=work, encoder=encoder
@@ -260,11 +246,12 @@ def transcode(
         callbacks.on_progress(Progress(fraction=1.0, out_time=info.duration, eta=0.0, done=True))
         callbacks.on_state(JobState.VALIDATING)
         variants, report = _finish(plan, info, toolchain, settings, trace)
-        files = sorted(p.relative_to(work).as_posix() for p in work.rglob("*") if p.is_file())
-        total = sum((work / f).stat().st_size for f in files)
+        entries = package_entries(work)
+        files = [p.relative_to(work).as_posix() for p in entries]
+        total = sum(p.stat().st_size for p in entries)
         if live is not None:
             live.drain()  # uploads read from the working folder: let them end before it moves
-        install_package(work, out_dir)
+        install_package(work, out_dir, [source])
     except BaseException:
         if live is not None:
             removed = live.abort()
@@ -272,7 +259,7 @@ def transcode(
                 trace.warnings.append(f"{removed} files uploaded while encoding were removed again")
         raise
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        remove_owned(work)
     return JobResult(
         status="completed",
         source=str(source),
@@ -327,8 +314,7 @@ def _publish(result: JobResult, live: LivePublisher, callbacks: JobCallbacks, ke
             }
         )
     update: dict[str, Any] = {"publish": published, "hls_url": published.hls_url}
-    if not keep_local:
-        shutil.rmtree(result.output_dir, ignore_errors=True)
+    if not keep_local and remove_owned(Path(result.output_dir)):
         update["output_dir"] = None
     return result.model_copy(update=update)
 
@@ -385,6 +371,7 @@ def run_job(
             cancel=cancel,
             trace=trace,
             live=live,
+            job=request.job,
         )
         if live is not None:
             result = _publish(result, live, callbacks, keep_local)
