@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent set-up: FFmpeg (through the OS package manager when missing), a virtual env in .venv
-# with the package installed, and with --test what the test suite needs (Qt runtime libraries,
-# Chromium + ChromeDriver and hls.js for the player test). Safe to run again: each step checks first.
+# with the package installed and the Qt runtime libraries its window needs on X11, and with --test
+# what the test suite needs (Chromium + ChromeDriver and hls.js for the player test, Xvfb and
+# x11-utils for the window test). Safe to run again: each step checks first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,19 +17,49 @@ as_root() {
     say "need root to run: $*"; return 1; fi
 }
 
+# An argument "a|b" names alternatives: the first installed one counts, else the first this distribution
+# has (Debian 13 and Ubuntu 24.04 renamed libraries such as libglib2.0-0 to libglib2.0-0t64). A name the
+# distribution does not know at all is reported and skipped rather than failing the whole install.
 apt_updated=0
-apt_install() {
-  local missing=()
-  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
-  [ ${#missing[@]} -eq 0 ] && return 0
-  say "installing system packages: ${missing[*]}"
-  if [ $apt_updated = 0 ]; then as_root apt-get update -qq; apt_updated=1; fi
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+deb_installed() { [[ " $(dpkg-query -W -f='${db:Status-Status} ' "$1" 2>/dev/null) " == *" installed "* ]]; }
+deb_known() {  # an installable version exists (not a purely virtual or unknown name)
+  local candidate
+  candidate=$(LC_ALL=C apt-cache policy "$1" 2>/dev/null | sed -n 's/^ *Candidate: *//p')
+  [ -n "$candidate" ] && [ "$candidate" != "(none)" ]
 }
+apt_install() {
+  local missing=() wanted=() spec alt pick
+  for spec in "$@"; do
+    pick=""
+    for alt in ${spec//|/ }; do deb_installed "$alt" && { pick=$alt; break; }; done
+    [ -n "$pick" ] || missing+=("$spec")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ $apt_updated = 0 ]; then as_root apt-get update -qq; apt_updated=1; fi
+  for spec in "${missing[@]}"; do
+    pick=""
+    for alt in ${spec//|/ }; do deb_known "$alt" && { pick=$alt; break; }; done
+    if [ -n "$pick" ]; then wanted+=("$pick"); else say "no package ${spec//|/ or } in this distribution: skipped"; fi
+  done
+  [ ${#wanted[@]} -eq 0 ] && return 0
+  say "installing system packages: ${wanted[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${wanted[@]}" >/dev/null
+}
+
+# What PySide6's Qt needs from the system to open a window on X11 (its xcb platform plugin, libqxcb.so,
+# and libQt6XcbQpa.so.6 it links; `ldd` on both lists them). libxcb-cursor0 is required at plugin load
+# since Qt 6.5; libxcb-xinerama0 is on Qt's list of X11 requirements. Wayland sessions use XWayland
+# through the same plugin unless QT_QPA_PLATFORM says otherwise.
+QT_RUNTIME_PACKAGES=(
+  libegl1 libgl1 libfontconfig1 libfreetype6 libdbus-1-3 "libglib2.0-0t64|libglib2.0-0"
+  libx11-6 libx11-xcb1 libxcb1 libxcb-cursor0 libxcb-glx0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
+  libxcb-randr0 libxcb-render0 libxcb-render-util0 libxcb-shape0 libxcb-shm0 libxcb-sync1 libxcb-util1
+  libxcb-xfixes0 libxcb-xinerama0 libxcb-xkb1 libxkbcommon0 libxkbcommon-x11-0
+)
 
 find_python() {
   for cand in python3.13 python3.12 python3.11 python3; do
-    if command -v "$cand" >/dev/null && "$cand" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    if command -v "$cand" >/dev/null && "$cand" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
       echo "$cand"; return 0; fi
   done
   return 1
@@ -45,9 +76,9 @@ if ! command -v ffmpeg >/dev/null || ! command -v ffprobe >/dev/null; then
   fi
 fi
 
-# 2. Python + venv (Debian splits venv and the Qt runtime libraries into packages of their own)
+# 2. Python + venv, and the Qt runtime libraries for a window on X11 (Debian splits them into packages)
 if [ $has_apt = 1 ]; then
-  apt_install python3-venv libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libglib2.0-0
+  apt_install python3-venv "${QT_RUNTIME_PACKAGES[@]}"
 fi
 PY=$(find_python) || { say "Python 3.11 or newer is required"; exit 1; }
 if [ ! -x "$VENV/bin/python" ]; then
@@ -62,10 +93,12 @@ if [ ! -f "$stamp" ]; then
   rm -f "$VENV"/.installed-*; touch "$stamp"
 fi
 
-# 3. Test-only tools: Chromium + ChromeDriver, Node/npm and hls.js for the player test
+# 3. Test-only tools: Chromium + ChromeDriver, Node/npm and hls.js for the player test; Xvfb and
+#    xwininfo (x11-utils) for the test that opens the app's window on an X server (it starts Xvfb itself,
+#    so xvfb-run and xauth are not needed)
 if [ $want_test = 1 ]; then
   if [ $has_apt = 1 ]; then
-    apt_install chromium chromium-driver xvfb
+    apt_install chromium chromium-driver xvfb x11-utils
     command -v npm >/dev/null || apt_install nodejs npm
   fi
   if [ -f tests/player/package.json ] && [ ! -f tests/player/node_modules/hls.js/dist/hls.min.js ]; then
