@@ -32,6 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
         pass
     else:
         publishing.register(sub)
+        from hlsstudio.cli import builds
+
+        builds.register(sub)
     return parser
 
 

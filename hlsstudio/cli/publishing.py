@@ -73,7 +73,7 @@ class ByteBar:
             self._bar.close()
 
 
-def _content_args(parser: argparse.ArgumentParser, required: bool = True) -> None:
+def content_args(parser: argparse.ArgumentParser, required: bool = True) -> None:
     parser.add_argument(
         "--content-type",
         type=ContentType,
@@ -105,13 +105,13 @@ def register(sub: Any) -> None:
     """Add the publishing sub-commands to the CLI parser."""
     publish = sub.add_parser("publish", help="upload a finished HLS package folder")
     publish.add_argument("package", type=Path, metavar="DIR")
-    _content_args(publish)
+    content_args(publish)
     publish.add_argument("--json", action="store_true", help="print the result as JSON")
     publish.set_defaults(handler=cmd_publish)
 
     run = sub.add_parser("run", help="transcode a source video, then publish it")
     run.add_argument("source", type=Path, metavar="FILE")
-    _content_args(run)
+    content_args(run)
     _transcode_args(run)
     _json_flag(run, "print the job result as JSON")
     run.set_defaults(handler=cmd_run)
@@ -122,13 +122,13 @@ def register(sub: Any) -> None:
     convert.add_argument(
         "--prefix", default=SOURCE_PREFIX, help=f"where sources are (default {SOURCE_PREFIX})"
     )
-    _content_args(convert, required=False)
+    content_args(convert, required=False)
     _transcode_args(convert)
     _json_flag(convert, "print the result as JSON")
     convert.set_defaults(handler=cmd_convert_existing)
 
     delete = sub.add_parser("delete", help="delete a published title")
-    _content_args(delete)
+    content_args(delete)
     delete.add_argument("--dry-run", action="store_true", help="list what would be deleted, delete nothing")
     delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     delete.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -183,6 +183,13 @@ def _print_publish(result: PublishResult) -> None:
         f"{result.files_skipped} unchanged, {result.files_removed} removed, "
         f"{result.publish_time_seconds:.1f} s"
     )
+    if result.build:
+        kept = (
+            f"; {result.old_builds_waiting} replaced build(s) kept for viewers"
+            if result.old_builds_waiting
+            else ""
+        )
+        print(f"  build     {result.build}{kept}")
     if result.webhook:
         print(f"  webhook   {result.webhook}")
 
@@ -369,6 +376,8 @@ def cmd_list(args: argparse.Namespace) -> int:
                     "content_id": t.content_id,
                     "master_key": t.master_key,
                     "hls_url": t.hls_url,
+                    "live_build": t.live_build,
+                    "old_builds": t.old_builds,
                 }
                 for t in titles
             ]
@@ -377,5 +386,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     if not titles:
         print(f"nothing published in {destination.description}")
     for title in titles:
-        print(f"{title.content_type!s:8} {title.content_id:30} {title.hls_url}")
+        waiting = f", {title.old_builds} old build(s) kept" if title.old_builds else ""
+        build = f"  [{title.live_build or 'single build'}{waiting}]"
+        print(f"{title.content_type!s:8} {title.content_id:30} {title.hls_url}{build}")
     return 0

@@ -9,9 +9,8 @@ playlists, poster) and the master last — the same order guarantees as ``publis
 Cancel or an invalid package: ``abort`` stops the watcher, waits for uploads in flight and removes
 every object this run stored, so nothing half-published stays behind.
 
-A title that is already live (its master exists) is not streamed: replacing its segments during a
-long encode would mix old and new segments under the old master, so its files go up after
-validation instead, as ``publish_package`` does.
+Files go to a new build of the title (``core.builds``), so a title that is already live is
+streamed too: its viewers keep the old build, untouched, until the new master is written.
 """
 
 from __future__ import annotations
@@ -23,6 +22,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
+from hlsstudio.core.builds import remember_build
 from hlsstudio.core.errors import CancelledError, StorageError
 from hlsstudio.core.models import ContentType, PublishResult
 from hlsstudio.core.publish import (
@@ -37,7 +37,7 @@ from hlsstudio.core.publish import (
     raise_failures,
     upload_one,
 )
-from hlsstudio.core.storage.base import MASTER_NAME, Destination
+from hlsstudio.core.storage.base import Destination
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ class LivePublisher:
     ) -> None:
         """Validate the id and list the prefix now (fail before encoding, not after).
 
-        ``stream=False`` (or a title that is already live) uploads everything in ``finish``.
+        ``stream=False`` uploads everything in ``finish``.
 
         Raises ConfigError for an unsafe content id and StorageError when the destination cannot
         be listed.
@@ -70,7 +70,7 @@ class LivePublisher:
         self._ctx: UploadContext = open_upload(
             destination, content_type, content_id, options=options, on_progress=on_progress, cancel=cancel
         )
-        self.streaming = stream and self._ctx.prefix + MASTER_NAME not in self._ctx.existing
+        self.streaming = stream
         self._started = time.monotonic()
         self._pool = ThreadPoolExecutor(
             self._ctx.options.upload_concurrency, thread_name_prefix="live-publish"
@@ -106,8 +106,13 @@ class LivePublisher:
                 except FileNotFoundError:
                     continue
 
+    def remember(self, package_dir: Path) -> None:
+        """Note the build in the (app-made) package or working folder, so a retry resumes it."""
+        remember_build(package_dir, self._ctx.destination, self._ctx.title_prefix, self._ctx.build)
+
     def watch(self, work_dir: Path) -> None:
-        """Start scanning ``work_dir`` in the background (no-op for a title that is already live)."""
+        """Start scanning ``work_dir`` in the background (no-op when not streaming)."""
+        self.remember(work_dir)
         if not self.streaming or self._watcher is not None:
             return
 
@@ -157,6 +162,7 @@ class LivePublisher:
         Raises StorageError (master not written) or CancelledError.
         """
         self.stop_watching()
+        self.remember(package_dir)
         _, failures = self.drain()
         raise_failures(failures)  # a segment that failed while encoding: stop before sending more
         files = package_files(package_dir)

@@ -17,6 +17,7 @@ from hlsstudio.core.errors import ConfigError, StorageError
 from hlsstudio.core.models import ContentType, JobResult
 from hlsstudio.core.ownership import make_owned_temp, remove_owned
 from hlsstudio.core.storage.base import HLS_ROOT, MASTER_NAME, Destination, ObjectInfo, content_prefix
+from hlsstudio.core.sweep import scan_title
 
 log = logging.getLogger(__name__)
 
@@ -73,12 +74,15 @@ class DeleteReport:
 
 @dataclass(frozen=True)
 class PublishedContent:
-    """One published title: its type, id, master key and the URL players use."""
+    """One published title: its type, id, master key, the URL players use, the build the master
+    points into, and how many replaced builds still wait for their grace period to end."""
 
     content_type: ContentType
     content_id: str
     master_key: str
     hls_url: str
+    live_build: str | None = None
+    old_builds: int = 0
 
 
 @dataclass(frozen=True)
@@ -121,15 +125,31 @@ def delete_content(
 
 
 def list_published(destination: Destination) -> list[PublishedContent]:
-    """Every title with a master playlist (movies, then episodes; by id). Raises StorageError."""
+    """Every title with a master playlist (movies, then episodes; by id), with its live build and the
+    number of old builds kept. Reads each title's master once. Raises StorageError."""
     titles: list[PublishedContent] = []
     for content_type in (ContentType.MOVIE, ContentType.EPISODE):
+        by_title: dict[str, list[ObjectInfo]] = {}
         for info in destination.list_objects(f"{HLS_ROOT}/{content_type.prefix}/"):
-            match = _MASTER_RE.match(info.key)
-            if match:
-                titles.append(
-                    PublishedContent(content_type, match.group(2), info.key, destination.public_url(info.key))
+            parts = info.key.split("/")
+            if len(parts) >= 4:
+                by_title.setdefault("/".join(parts[:3]) + "/", []).append(info)
+        for prefix, objects in by_title.items():
+            match = _MASTER_RE.match(prefix + MASTER_NAME)
+            if match is None or not any(o.key == prefix + MASTER_NAME for o in objects):
+                continue
+            title = scan_title(destination, prefix, objects=objects)
+            key = prefix + MASTER_NAME
+            titles.append(
+                PublishedContent(
+                    content_type,
+                    match.group(2),
+                    key,
+                    destination.public_url(key),
+                    live_build=title.live,
+                    old_builds=len(title.old),
                 )
+            )
     return sorted(titles, key=lambda t: (t.content_type != ContentType.MOVIE, t.content_id))
 
 

@@ -278,6 +278,10 @@ class PublishResult(BaseModel):
     files_removed: int = 0
     publish_time_seconds: float = 0.0
     webhook: str | None = None
+    build: str | None = None
+    """The build the master now points into (``b-…``; its files are under ``<title>/<build>/``)."""
+    old_builds_waiting: int = 0
+    """Replaced builds kept for viewers still playing them, until their grace period ends."""
 
 
 class JobResult(BaseModel):

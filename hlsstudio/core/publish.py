@@ -1,76 +1,78 @@
-"""Publish a finished HLS package to a destination: every file in parallel, the master last.
+"""Publish a finished HLS package to a destination as a new build of its title, the master last.
 
-Order and safety: segments, thumbnails and variant playlists are uploaded first (in parallel,
-``upload_concurrency`` at a time); ``master.m3u8`` is written only after every one of them is
-confirmed stored. When anything fails or is cancelled the master is not written, so players keep
-seeing the previously published package (its master is untouched).
+Every publish writes the package's files under a new build prefix of the title
+(``hls/movies/<id>/b-<build>/…``, see ``core.builds``), in parallel, ``upload_concurrency`` at a
+time. The title's ``master.m3u8`` is rewritten to point into the new build only after every one of
+them is confirmed stored. Until then players see the previous build, untouched; after it, new
+viewers get the new build only, while viewers holding the old playlists keep the old bytes. When
+anything fails or is cancelled the master is not written.
 
-Resume: objects already stored with the same size and content hash are skipped, so publishing
-again after a failure uploads only what is missing. After the new master is stored, objects under
-the title's prefix that are not part of the new package are removed.
-
-Progress callbacks (``on_progress``) are called from the worker threads, possibly several at
-once; keep them short and thread-safe (a GUI must hand them to its main thread).
+Resume: a package folder the app made remembers its unfinished build, so publishing it again after
+a failure reuses that build and uploads only what is missing (objects already stored with the same
+size and content hash are skipped). Old builds are removed after the grace period by a later
+publish of the same title or by ``hlsstudio-cli gc`` (``core.sweep``).
 """
 
 from __future__ import annotations
 
 import logging
+import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from hlsstudio.core.builds import (
+    BUILD_RE,
+    build_of_master,
+    build_prefix,
+    master_for_build,
+    new_build_id,
+    read_text,
+    recorded_build,
+    remember_build,
+)
 from hlsstudio.core.errors import CancelledError, StorageError
 from hlsstudio.core.models import ContentType, PublishResult
 from hlsstudio.core.settings import DestinationSettings, load_settings
 from hlsstudio.core.storage.base import MASTER_NAME, Destination, ObjectInfo, content_prefix
 from hlsstudio.core.storage.config import resolve_webhook
 from hlsstudio.core.storage.content_types import cache_control_for, content_type_for
+from hlsstudio.core.sweep import group_objects, read_index, sweep_title
+from hlsstudio.core.uploads import (
+    PackageFile,
+    ProgressCallback,
+    Tracker,
+    UploadProgress,
+    UploadState,
+    package_files,
+)
 from hlsstudio.core.webhook import send_webhook
+
+__all__ = [
+    "PackageFile",
+    "ProgressCallback",
+    "PublishOptions",
+    "UploadContext",
+    "UploadProgress",
+    "UploadState",
+    "complete_publish",
+    "open_upload",
+    "package_files",
+    "publish_package",
+    "upload_one",
+]
 
 log = logging.getLogger(__name__)
 
+HOUR = 3600.0
 MIB = 1024 * 1024
 _DEFAULTS = DestinationSettings()
-
-
-class UploadState(StrEnum):
-    """Where one file of a publish is."""
-
-    QUEUED = "queued"
-    UPLOADING = "uploading"
-    DONE = "done"
-    SKIPPED = "skipped"
-    FAILED = "failed"
-
-
-@dataclass(frozen=True)
-class UploadProgress:
-    """One progress report: a file's state and bytes, plus the totals of the whole package."""
-
-    file: str
-    bytes_sent: int
-    size: int
-    state: UploadState
-    overall_bytes_sent: int
-    overall_bytes: int
-    files_done: int
-    files_total: int
-
-    @property
-    def fraction(self) -> float:
-        """Overall fraction 0..1 (skipped files count as sent)."""
-        return self.overall_bytes_sent / self.overall_bytes if self.overall_bytes else 1.0
-
-
-ProgressCallback = Callable[[UploadProgress], None]
 
 
 class PublishOptions(BaseModel):
@@ -83,7 +85,8 @@ class PublishOptions(BaseModel):
     multipart_chunksize: int = Field(default=8 * MIB, ge=5 * MIB)
     segment_cache_control: str = _DEFAULTS.segment_cache_control
     playlist_cache_control: str = _DEFAULTS.playlist_cache_control
-    remove_stale: bool = True
+    sweep_old_builds: bool = True
+    build_grace_seconds: float = Field(default=_DEFAULTS.build_grace_hours * HOUR, ge=0)
     webhook_url: str = ""
     webhook_secret: SecretStr | None = None
     webhook_timeout: float = Field(default=10.0, gt=0)
@@ -101,106 +104,37 @@ class PublishOptions(BaseModel):
             upload_concurrency=settings.upload_concurrency,
             segment_cache_control=settings.segment_cache_control,
             playlist_cache_control=settings.playlist_cache_control,
+            build_grace_seconds=settings.build_grace_hours * HOUR,
             webhook_url=webhook.url,
             webhook_secret=SecretStr(webhook.secret) if webhook.secret else None,
         )
 
 
-@dataclass(frozen=True)
-class PackageFile:
-    """One file of a package: its name relative to the package folder (POSIX), path and size."""
-
-    name: str
-    path: Path
-    size: int
-
-
-def package_files(package_dir: Path) -> list[PackageFile]:
-    """Every file of the package (hidden files left out), sorted, ``master.m3u8`` last.
-
-    Raises StorageError when the folder does not exist or has no ``master.m3u8``.
-    """
-    if not package_dir.is_dir():
-        raise StorageError(f"package folder {package_dir} does not exist")
-    if not (package_dir / MASTER_NAME).is_file():
-        raise StorageError(f"package folder {package_dir} has no {MASTER_NAME}")
-    found: list[PackageFile] = []
-    for path in sorted(package_dir.rglob("*")):
-        rel = path.relative_to(package_dir)
-        if not path.is_file() or any(part.startswith(".") for part in rel.parts):
-            continue
-        found.append(PackageFile(rel.as_posix(), path, path.stat().st_size))
-    found.sort(key=lambda f: f.name == MASTER_NAME)
-    return found
-
-
-class Tracker:
-    """Thread-safe progress bookkeeping that reports through the caller's callback."""
-
-    def __init__(self, files: list[PackageFile], callback: ProgressCallback | None) -> None:
-        self._lock = threading.Lock()
-        self._callback = callback
-        self._sent = {f.name: 0 for f in files}
-        self._sizes = {f.name: f.size for f in files}
-        self._overall_bytes = sum(self._sizes.values())
-        self._overall_sent = 0
-        self._done = 0
-        self._total = len(files)
-
-    def add(self, name: str, size: int) -> None:
-        """Track one more file (a package that is still being written grows while it uploads)."""
-        with self._lock:
-            if name in self._sizes:
-                return
-            self._sent[name] = 0
-            self._sizes[name] = size
-            self._overall_bytes += size
-            self._total += 1
-
-    def update(self, name: str, state: UploadState, delta: int = 0) -> None:
-        with self._lock:
-            if state is UploadState.SKIPPED:
-                delta = self._sizes[name] - self._sent[name]
-            sent = min(max(0, self._sent[name] + delta), self._sizes[name])
-            self._overall_sent += sent - self._sent[name]
-            self._sent[name] = sent
-            if state in (UploadState.DONE, UploadState.SKIPPED):
-                self._done += 1
-            report = UploadProgress(
-                name,
-                sent,
-                self._sizes[name],
-                state,
-                self._overall_sent,
-                self._overall_bytes,
-                self._done,
-                self._total,
-            )
-        if self._callback is not None:
-            try:
-                self._callback(report)
-            except Exception:  # a broken display must not break the upload
-                log.exception("progress callback failed")
-
-
 @dataclass
 class UploadContext:
-    """What every upload of one publish shares."""
+    """What every upload of one publish shares: the title, the build its files go to, what is stored."""
 
     destination: Destination
-    prefix: str
+    title_prefix: str
+    build: str
     existing: dict[str, ObjectInfo]
     options: PublishOptions
     tracker: Tracker
     cancel: threading.Event
 
+    @property
+    def prefix(self) -> str:
+        """Where this publish's files go: the build's prefix under the title."""
+        return build_prefix(self.title_prefix, self.build)
 
-def upload_one(ctx: UploadContext, item: PackageFile) -> bool:
-    """Store one file unless an identical object is already there. True when bytes were sent."""
+
+def upload_one(ctx: UploadContext, item: PackageFile, key: str | None = None) -> bool:
+    """Store one file (at its place in the build, or at ``key``) unless an identical object is
+    already there. True when bytes were sent."""
     if ctx.cancel.is_set():
         raise CancelledError()
     ctx.tracker.add(item.name, item.size)
-    key = ctx.prefix + item.name
+    key = key or ctx.prefix + item.name
     stored = ctx.existing.get(key)
     if stored is not None and ctx.destination.same_content(
         stored, item.path, ctx.options.multipart_chunksize
@@ -264,17 +198,6 @@ def raise_failures(failures: list[StorageError]) -> None:
     )
 
 
-def remove_stale(ctx: UploadContext, keep: set[str]) -> int:
-    stale = sorted(key for key in ctx.existing if key not in keep)
-    if not stale or not ctx.options.remove_stale:
-        return 0
-    try:
-        return ctx.destination.delete_keys(stale)
-    except StorageError as exc:  # the new package is live; leftovers are unreferenced
-        log.warning("could not remove %d stale objects under %s: %s", len(stale), ctx.prefix, exc.message)
-        return 0
-
-
 def webhook_payload(result: PublishResult, content_type: ContentType, content_id: str) -> dict[str, Any]:
     """The JSON document the completion webhook receives."""
     doc: dict[str, Any] = {
@@ -323,10 +246,16 @@ def publish_package(
     file (master not written), CancelledError when ``cancel`` is set (master not written).
     """
     started = time.monotonic()
-    ctx = open_upload(
-        destination, content_type, content_id, options=options, on_progress=on_progress, cancel=cancel
-    )
     files = package_files(Path(package_dir))
+    ctx = open_upload(
+        destination,
+        content_type,
+        content_id,
+        options=options,
+        on_progress=on_progress,
+        cancel=cancel,
+        package_dir=Path(package_dir),
+    )
     for item in files:
         ctx.tracker.add(item.name, item.size)
         ctx.tracker.update(item.name, UploadState.QUEUED)
@@ -343,20 +272,86 @@ def open_upload(
     options: PublishOptions | None = None,
     on_progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
+    package_dir: Path | None = None,
 ) -> UploadContext:
-    """Validate the content id (before any request), list what is stored under its prefix.
+    """Validate the content id (before any request), list what is stored under the title, and pick
+    the build to publish into: the unfinished build ``package_dir`` was being published into, when
+    it never went live, else a new one (remembered in ``package_dir`` when the app made it).
 
     Raises ConfigError for an unsafe id and StorageError when the destination cannot be listed.
     """
-    prefix = content_prefix(content_type, content_id)
+    title = content_prefix(content_type, content_id)
+    existing = {info.key: info for info in destination.list_objects(title)}
+    files = package_files(package_dir) if package_dir is not None else []
+    build = _resumable_build(destination, title, existing, package_dir, files) or new_build_id()
+    if package_dir is not None:
+        remember_build(package_dir, destination, title, build)
     return UploadContext(
         destination,
-        prefix,
-        {info.key: info for info in destination.list_objects(prefix)},
+        title,
+        build,
+        existing,
         options or PublishOptions.from_settings(load_settings().destination),
         Tracker([], on_progress),
         cancel or threading.Event(),
     )
+
+
+def _resumable_build(
+    destination: Destination,
+    title: str,
+    existing: dict[str, ObjectInfo],
+    package_dir: Path | None,
+    files: list[PackageFile],
+) -> str | None:
+    """The build a failed publish of this package left unfinished, if it may be written again: the
+    one the package folder remembers, else the unfinished build whose files all match the package's
+    names and sizes. A build that was ever live is never chosen (its keys are never rewritten)."""
+    remembered = recorded_build(package_dir, destination, title) if package_dir is not None else None
+    builds, _ = group_objects(title, list(existing.values()))
+    candidates = [b for b in builds if BUILD_RE.match(b)]
+    if remembered is None and not candidates:
+        return None
+    live = build_of_master(read_text(destination, title + MASTER_NAME) or "")
+    index = read_index(destination, title)
+    if remembered is not None:
+        return None if remembered == live or index.ever_live(remembered) else remembered
+    sizes = {f.name: f.size for f in files}
+    best, matched = None, 0
+    for build in candidates:
+        if build == live or index.ever_live(build):
+            continue
+        names = {o.key.removeprefix(build_prefix(title, build)): o.size for o in builds[build]}
+        if all(sizes.get(name) == size for name, size in names.items()) and len(names) > matched:
+            best, matched = build, len(names)
+    return best
+
+
+def _upload_master(ctx: UploadContext, master: PackageFile) -> bool:
+    """Store the title's master, pointing into this publish's build. True when bytes were sent."""
+    text = master_for_build(master.path.read_text(encoding="utf-8"), ctx.build)
+    with tempfile.TemporaryDirectory(prefix="hlsstudio-master-") as tmp:
+        path = Path(tmp) / MASTER_NAME
+        path.write_text(text, encoding="utf-8")
+        item = PackageFile(master.name, path, path.stat().st_size)
+        try:
+            return upload_one(ctx, item, ctx.title_prefix + MASTER_NAME)
+        except OSError as exc:
+            raise StorageError(f"cannot read {master.name}: {exc.strerror or exc}") from None
+
+
+def _sweep(ctx: UploadContext) -> tuple[int, int]:
+    """Remove the title's builds whose grace period is over; (objects removed, builds waiting)."""
+    if not ctx.options.sweep_old_builds:
+        return 0, 0
+    try:
+        report = sweep_title(
+            ctx.destination, ctx.title_prefix, grace_seconds=ctx.options.build_grace_seconds, live=ctx.build
+        )
+    except StorageError as exc:  # the new build is live; old ones wait for the next sweep
+        log.warning("could not sweep old builds of %s: %s", ctx.title_prefix, exc.message)
+        return 0, 0
+    return report.keys_removed, len(report.waiting)
 
 
 def complete_publish(
@@ -367,29 +362,35 @@ def complete_publish(
     started: float,
     content: tuple[ContentType, str],
 ) -> PublishResult:
-    """Write the master (``files[-1]``) now that every other file is stored, drop stale objects,
+    """Write the master (``files[-1]``) now that every other file is stored, sweep old builds,
     report, and notify the webhook. ``uploaded`` are the files this publish has sent so far."""
-    master_uploaded, failures = upload_all(ctx, files[-1:])
-    raise_failures(failures)
-    uploaded = [*uploaded, *master_uploaded]
-    removed = remove_stale(ctx, {ctx.prefix + f.name for f in files})
+    if ctx.cancel.is_set():
+        raise CancelledError("publishing cancelled; the master playlist was not written")
+    master_sent = _upload_master(ctx, files[-1])
+    uploaded = [*uploaded, files[-1]] if master_sent else uploaded
+    removed, waiting = _sweep(ctx)
+    master_key = ctx.title_prefix + MASTER_NAME
     result = PublishResult(
-        hls_url=ctx.destination.public_url(ctx.prefix + MASTER_NAME),
-        master_key=ctx.prefix + MASTER_NAME,
+        hls_url=ctx.destination.public_url(master_key),
+        master_key=master_key,
         destination=ctx.destination.description,
         files_uploaded=len(uploaded),
         bytes_uploaded=sum(f.size for f in uploaded),
         files_skipped=len(files) - len(uploaded),
         files_removed=removed,
         publish_time_seconds=round(time.monotonic() - started, 3),
+        build=ctx.build,
+        old_builds_waiting=waiting,
     )
     log.info(
-        "published %s to %s: %d uploaded, %d skipped, %d removed",
-        ctx.prefix,
+        "published %s (%s) to %s: %d uploaded, %d skipped, %d old objects removed, %d old builds waiting",
+        ctx.title_prefix,
+        ctx.build,
         ctx.destination.description,
         result.files_uploaded,
         result.files_skipped,
         result.files_removed,
+        waiting,
     )
     result.webhook = notify_webhook(result, ctx.options, *content)
     return result
