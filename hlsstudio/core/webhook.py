@@ -72,8 +72,10 @@ def send_webhook(
     """POST ``payload`` as JSON to ``url``; retry connection errors and 5xx up to ``attempts`` times.
 
     Waits ``backoff``, ``2*backoff``, … between attempts. Returns ``"delivered"`` or
-    ``"failed: <reason>"``; never raises for delivery problems.
+    ``"failed: <reason>"``; never raises for delivery problems. The URL and the secret are
+    registered as secrets (masked in every log line from now on).
     """
+    register_secret(url)  # it may carry a token: never in a log, whoever called
     if urlsplit(url).scheme not in ("http", "https"):
         return "failed: webhook URL must start with http:// or https://"
     body = encode_payload(payload)

@@ -9,10 +9,14 @@ Hundreds of files dropped at once must not freeze the window, so:
   thread), each ffprobe at a lower CPU priority;
 - "Probing" is shown in the row only (it is not worth a database write: a restart probes again);
 - answers are stored and shown in batches: one transaction and one repaint per batch.
+
+A file whose name is not valid text (bytes that are not UTF-8, which Linux allows) cannot be
+stored or handed on; it gets its own failed row, under a readable form of its name, with the reason.
 """
 
 from __future__ import annotations
 
+import os
 from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,6 +37,21 @@ MAX_PROBE_SLOTS = 4
 BATCH_MS = 100  # answers arriving within this time are stored and shown together
 
 Answer = tuple[int, JobState, dict[str, Any]]
+BAD_NAME = "file name is not valid text (UTF-8): rename it"
+
+
+def storable_source(source: str) -> tuple[str, str | None]:
+    """(text to store for ``source``, None) — or (a readable stand-in, the reason) when the name
+    holds bytes that are not UTF-8 (Python keeps them as lone surrogates, which SQLite refuses)."""
+    try:
+        source.encode("utf-8")
+    except UnicodeEncodeError:
+        try:
+            raw = os.fsencode(source)
+        except UnicodeEncodeError:
+            raw = source.encode("utf-8", "backslashreplace")
+        return raw.decode("utf-8", "backslashreplace"), BAD_NAME
+    return source, None
 
 
 def probe_slots() -> int:
@@ -79,11 +98,22 @@ class Intake(QObject):
         if not new:
             c.message.emit("Nothing new to add" if files else "No video files found")
             return []
-        records = c.store.add(new, ContentType(c.settings.default_content_type))
+        stored = [storable_source(f) for f in new]
+        records = c.store.add([text for text, _ in stored], ContentType(c.settings.default_content_type))
         c.model.append_records(records)
+        problems = {r.id: p for r, (_, p) in zip(records, stored, strict=True) if p}
+        if problems:
+            failed = [(i, JobState.FAILED, {"error": p, "error_detail": None}) for i, p in problems.items()]
+            updated = {r.id: r for r in c.transition_many(failed)}
+            records = [updated.get(r.id, r) for r in records]
         skipped = len(files) - len(new)
-        c.message.emit(f"Added {len(records)} file(s)" + (f", {skipped} already queued" if skipped else ""))
-        self.probe_all(records)
+        c.message.emit(
+            f"Added {len(records)} file(s)"
+            + (f", {skipped} already queued" if skipped else "")
+            + (f", {len(problems)} with a name that is not valid text" if problems else "")
+        )
+        self.probe_all([r for r in records if r.id not in problems])
+        c.check_finished()
         return records
 
     # ---- the probe line

@@ -2,6 +2,9 @@
 
 Packages published as part of an encode (auto-publish) go through ``run_job`` instead; both paths
 report per-file progress through the same signals so the publish panel shows either.
+
+Once the app is closing, answers of publishes still under way are dropped: the controller has
+recorded those jobs as interrupted and the job store may already be closed.
 """
 
 from __future__ import annotations
@@ -30,6 +33,15 @@ def package_dir(record: JobRecord) -> Path | None:
     if record.result.validation is not None and not record.result.validation.ok:
         return None
     return Path(record.result.output_dir)
+
+
+def content_id_problem(content_id: str) -> str | None:
+    """Why ``content_id`` cannot name a published package (None: it can)."""
+    if CONTENT_ID_RE.fullmatch(content_id):
+        return None
+    if not content_id.strip():
+        return "there is no content id: set one (letters, digits, '-' or '_')"
+    return f"content id {content_id!r} is not valid: use 1-128 letters, digits, '-' or '_'"
 
 
 def publish_problem(record: JobRecord) -> str | None:
@@ -125,11 +137,15 @@ class Publisher(QObject):
         self._controller.pools.io.start(worker)
 
     def _on_upload(self, job_id: int, report: UploadProgress) -> None:
+        if self._controller.closing:
+            return
         self._controller.model.set_upload(job_id, report)
         self.upload.emit(job_id, report)
 
     def _on_finished(self, job_id: int, published: PublishResult) -> None:
         self._workers.pop(job_id, None)
+        if self._controller.closing:
+            return
         record = self._controller.model.record(job_id)
         if record is not None and record.result is not None:
             update: dict[str, object] = {"publish": published, "hls_url": published.hls_url}
@@ -143,6 +159,8 @@ class Publisher(QObject):
 
     def _on_failed(self, job_id: int, error: HlsStudioError) -> None:
         self._workers.pop(job_id, None)
+        if self._controller.closing:
+            return
         if self._controller.model.record(job_id) is not None:
             if isinstance(error, CancelledError):
                 self._controller.transition(job_id, JobState.CANCELLED, error="publishing cancelled")

@@ -20,13 +20,12 @@ from hlsstudio.core.models import ladder_problems as find_ladder_problems
 from hlsstudio.core.pipeline import JobRequest
 from hlsstudio.core.publish import UploadProgress
 from hlsstudio.core.settings import AppSettings
-from hlsstudio.core.storage.base import CONTENT_ID_RE
 from hlsstudio.core.toolchain import Toolchain
 from hlsstudio.qt import tasks
 from hlsstudio.qt.intake import PROBE_STATES, Intake
 from hlsstudio.qt.job_table_model import JobTableModel
 from hlsstudio.qt.pools import Pools
-from hlsstudio.qt.publisher import Publisher, package_dir
+from hlsstudio.qt.publisher import Publisher, content_id_problem, package_dir
 from hlsstudio.qt.workers import CallWorker, JobWorker
 
 log = logging.getLogger(__name__)
@@ -70,6 +69,7 @@ class QueueController(QObject):
         self.ladder_problems: list[str] = []
         self.running = False
         self.closing = False
+        self._shut = False  # after shutdown() the store is no longer written (it may be closed)
         self._encodes: dict[int, JobWorker] = {}
         self._calls: dict[int, CallWorker] = {}
         self._run_counts = [0, 0]
@@ -184,14 +184,15 @@ class QueueController(QObject):
 
     def _out_dir(self, record: JobRecord) -> Path:
         """The package folder a job writes: the content id (or one made from the file name)."""
-        valid_id = bool(CONTENT_ID_RE.fullmatch(record.content_id))
+        valid_id = content_id_problem(record.content_id) is None
         folder_name = record.content_id if valid_id else suggest_content_id(record.source)
         return self.settings.resolved_output_dir() / folder_name
 
     def _launch(self, record: JobRecord) -> None:
         assert self.toolchain is not None and self.ladder is not None
         out_dir = self._out_dir(record)
-        publish = self.settings.auto_publish and bool(CONTENT_ID_RE.fullmatch(record.content_id))
+        id_problem = content_id_problem(record.content_id) if self.settings.auto_publish else None
+        publish = self.settings.auto_publish and id_problem is None
         request = JobRequest(
             source=Path(record.source),
             out_dir=out_dir,
@@ -208,6 +209,7 @@ class QueueController(QObject):
             info=record.info,
             destination_settings=self.settings.destination if publish else None,
             keep_local=self.settings.keep_local_after_publish,
+            not_published=id_problem,
         )
         worker.signals.state.connect(self._on_job_state)
         worker.signals.progress.connect(self._on_job_progress)
@@ -277,7 +279,9 @@ class QueueController(QObject):
         return records[0] if records else None
 
     def transition_many(self, changes: list[tuple[int, JobState, dict[str, Any]]]) -> list[JobRecord]:
-        """Store several state changes in one transaction and show them."""
+        """Store several state changes in one transaction and show them (nothing after shutdown)."""
+        if self._shut:  # a late answer from a worker: the store may be closed already
+            return []
         records = self.store.transition_many(changes)
         for record in records:
             self.model.update_record(record)
@@ -359,6 +363,8 @@ class QueueController(QObject):
         self.store.reorder(order)
 
     def _on_edited(self, job_id: int, field: str, value: object) -> None:
+        if self._shut:
+            return
         self.store.update(job_id, **{field: value})
         self.job_updated.emit(job_id)
 
@@ -390,4 +396,5 @@ class QueueController(QObject):
         self.pools.wait(wait_ms)
         for job_id in running:
             self.store.transition(job_id, JobState.INTERRUPTED, error="interrupted: the app was closed")
+        self._shut = True
         # "Probing" lives in the rows only: the store still says Queued, and the next start probes again

@@ -110,6 +110,7 @@ class JobWorker(QRunnable):
         info: MediaInfo | None,
         destination_settings: DestinationSettings | None,
         keep_local: bool,
+        not_published: str | None = None,
     ) -> None:
         super().__init__()
         self.job_id = job_id
@@ -118,6 +119,8 @@ class JobWorker(QRunnable):
         self.info = info
         self.destination_settings = destination_settings
         self.keep_local = keep_local
+        self.not_published = not_published
+        """Why a publish that was wanted cannot happen (the encode still runs; the result says why)."""
         self.cancel = threading.Event()
         self.signals = JobSignals()
 
@@ -152,6 +155,10 @@ class JobWorker(QRunnable):
             result = JobResult(
                 status="failed", source=str(self.request.source), error=message, error_detail=detail
             )
+        if self.not_published and result.status == "completed":
+            # as when the destination cannot be built: the package is made, a retry only publishes
+            error = f"not published: {self.not_published}"
+            result = result.model_copy(update={"status": "failed", "error": error, "error_detail": None})
         self.signals.finished.emit(self.job_id, result)
 
 

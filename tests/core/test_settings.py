@@ -41,7 +41,7 @@ def damaged(path: Path, text: str) -> SettingsError:
 
 def test_defaults(hlsstudio_home: Path) -> None:
     settings = AppSettings()
-    assert settings.schema_version == SCHEMA_VERSION == 1
+    assert settings.schema_version == SCHEMA_VERSION == 2
     assert (settings.ffmpeg_path, settings.ffprobe_path, settings.output_dir) == ("", "", "")
     assert settings.encode == EncodeSettings()
     assert (settings.encode.segment_duration, settings.encode.preset, settings.encode.encoder) == (

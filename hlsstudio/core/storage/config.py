@@ -16,9 +16,12 @@ secret access key      ``R2_SECRET_ACCESS_KEY``  OS keyring (``secrets.load_secr
 bucket                 ``R2_BUCKET_NAME``        ``bucket``
 public URL             ``R2_PUBLIC_URL``         ``public_url``
 endpoint URL           ``R2_ENDPOINT_URL``       ``endpoint_url``
-webhook URL            ``HLSSTUDIO_WEBHOOK_URL``     ``webhook_url``
+webhook URL            ``HLSSTUDIO_WEBHOOK_URL``     OS keyring (``secrets.load_webhook_url``) (1)
 webhook secret         ``HLSSTUDIO_WEBHOOK_SECRET``  OS keyring (``secrets.load_webhook_secret``)
 =====================  ========================  ===========================================
+
+(1) a ``webhook_url`` set in ``DestinationSettings`` (in memory, or left in the file while the
+keyring refuses it) comes before the keyring.
 
 The endpoint is ``R2_ENDPOINT_URL`` when set (any S3-compatible store: MinIO, a test server),
 else ``https://<account id>.r2.cloudflarestorage.com``; the region is ``auto`` for R2 endpoints
@@ -178,11 +181,19 @@ def resolve_webhook(
     environ: Mapping[str, str] | None = None,
     dotenv: Mapping[str, str] | None = None,
 ) -> WebhookConfig:
-    """Webhook URL (environment > .env > settings) and secret (environment > .env > keyring)."""
+    """Webhook URL (environment > .env > settings > keyring) and secret (environment > .env > keyring).
+
+    Both are registered as secrets, so neither ever shows in a log.
+    """
     layers = _layers(environ, dotenv)
     url = layers.get("webhook_url", WEBHOOK_URL_ENV, settings.webhook_url)
     if not url:
+        url = (secrets.load_webhook_url() or "").strip()
+        if url:
+            layers.sources["webhook_url"] = "keyring"
+    if not url:
         return WebhookConfig()
+    register_secret(url)
     secret = layers.secret("webhook_secret", WEBHOOK_SECRET_ENV, secrets.load_webhook_secret)
     register_secret(secret)
     return WebhookConfig(url=url, secret=secret)

@@ -1,7 +1,8 @@
-"""Secrets in the OS keyring: the R2/S3 secret access key and the webhook signing secret.
+"""Secrets in the OS keyring: the R2/S3 secret access key, the webhook URL and its signing secret.
 
 Service name ``HLSStudio``. The secret access key is stored under the access key id as user name
-(or ``r2-secret`` when no access key id is known yet); the webhook secret under
+(or ``r2-secret`` when no access key id is known yet); the webhook URL under ``webhook-url`` (it
+often carries a token, so it is treated as a secret too); the webhook secret under
 ``webhook-secret``. Every value read or written is registered with ``logs.register_secret`` so it
 is masked in logs. A keyring that is missing or locked is not an error here: reading returns None
 (the caller then reports what is missing), saving raises ConfigError.
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 SERVICE = "HLSStudio"
 SECRET_KEY_FALLBACK_USER = "r2-secret"
 WEBHOOK_USER = "webhook-secret"
+WEBHOOK_URL_USER = "webhook-url"
 
 
 def _users(access_key_id: str) -> list[str]:
@@ -93,3 +95,18 @@ def load_webhook_secret() -> str | None:
 def delete_webhook_secret() -> None:
     """Forget the saved webhook signing secret."""
     _delete(WEBHOOK_USER)
+
+
+def save_webhook_url(value: str) -> None:
+    """Store the webhook URL in the keyring. Raises ConfigError when the keyring refuses."""
+    _set(WEBHOOK_URL_USER, value, "webhook URL")
+
+
+def load_webhook_url() -> str | None:
+    """The saved webhook URL, or None."""
+    return _get(WEBHOOK_URL_USER)
+
+
+def delete_webhook_url() -> None:
+    """Forget the saved webhook URL."""
+    _delete(WEBHOOK_URL_USER)

@@ -1,5 +1,7 @@
 """The settings window: encoding, destination and FFmpeg pages; OK saves, Cancel forgets.
 
+Secrets typed here (the R2 secret key, the webhook URL and secret) go to the OS keyring in workers.
+
 It is not modal: the queue keeps running and stays usable while it is open.
 """
 
@@ -10,7 +12,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTabWidget, QVB
 
 from hlsstudio.core.settings import AppSettings
 from hlsstudio.qt.queue_controller import QueueController
-from hlsstudio.qt.widgets.destination_page import DestinationPage
+from hlsstudio.qt.widgets.destination_page import DestinationPage, WebhookSaver
 from hlsstudio.qt.widgets.encoding_page import EncodingPage
 from hlsstudio.qt.widgets.ffmpeg_page import FfmpegPage
 
@@ -76,5 +78,8 @@ class SettingsDialog(QDialog):
             self.error.setText(f"Not saved: {str(exc).splitlines()[-1].strip()}")
             self.error.show()
             return
+        webhook = self.destination.webhook_change()
+        if webhook is not None:  # keyring writes happen in a worker, reported in the status bar
+            WebhookSaver(self.controller).save(*webhook)
         self.settings_accepted.emit(settings, self.destination.typed_secret())
         super().accept()
