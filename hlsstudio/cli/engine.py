@@ -7,11 +7,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from hlsstudio.cli.output import fail, format_bytes, format_seconds, print_json
+from hlsstudio.cli.output import fail, format_bytes, format_seconds, load_settings, print_json
 from hlsstudio.core.errors import HlsStudioError, ProbeError, ToolchainError
 from hlsstudio.core.models import MediaInfo
 from hlsstudio.core.probe import probe_file
-from hlsstudio.core.settings import load_settings
 from hlsstudio.core.toolchain import Toolchain, find_binary, locate_toolchain, platform_name, read_version
 
 

@@ -12,6 +12,20 @@ from typing import Any, TextIO
 from pydantic import BaseModel
 
 from hlsstudio.core.models import Progress
+from hlsstudio.core.settings import AppSettings, load_settings_lenient
+
+_warned: set[str] = set()
+
+
+def load_settings() -> AppSettings:
+    """The saved settings; a wrong value in the file is replaced by its default with one warning on
+    stderr (once per run), instead of stopping the command."""
+    settings, warnings = load_settings_lenient()
+    for warning in warnings:
+        if warning not in _warned:
+            _warned.add(warning)
+            print(f"warning: {warning}", file=sys.stderr)
+    return settings
 
 
 def fail(message: str, detail: str = "") -> int:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from hlsstudio.cli.output import JobLine, ProgressBar, fail, format_bytes, print_json
+from hlsstudio.cli.output import JobLine, ProgressBar, fail, format_bytes, load_settings, print_json
 from hlsstudio.core import paths
 from hlsstudio.core.errors import ConfigError
 from hlsstudio.core.manage import (
@@ -30,7 +30,7 @@ from hlsstudio.core.manage import (
 )
 from hlsstudio.core.models import ContentType, JobResult, Progress, PublishResult
 from hlsstudio.core.publish import PublishOptions, UploadProgress, publish_package
-from hlsstudio.core.settings import AppSettings, load_settings
+from hlsstudio.core.settings import AppSettings
 from hlsstudio.core.storage import Destination, destination_from_settings, validate_content_id
 
 T = TypeVar("T")

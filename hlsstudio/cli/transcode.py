@@ -6,13 +6,12 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from hlsstudio.cli.output import ProgressBar, fail, format_bytes, print_json
+from hlsstudio.cli.output import ProgressBar, fail, format_bytes, load_settings, print_json
 from hlsstudio.core.errors import HlsStudioError
 from hlsstudio.core.install import package_dirs
 from hlsstudio.core.ladder import load_preset
 from hlsstudio.core.models import X264_PRESETS, EncodeSettings, JobResult, Ladder
 from hlsstudio.core.pipeline import JobCallbacks, JobRequest, run_job
-from hlsstudio.core.settings import load_settings
 from hlsstudio.core.toolchain import Toolchain
 
 
