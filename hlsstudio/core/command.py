@@ -18,15 +18,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from hlsstudio.core import layout
 from hlsstudio.core.framerate import rate_text
 from hlsstudio.core.models import MediaInfo, PlannedRung
 
 VideoEncoder = Literal["libx264", "h264_nvenc"]
 AUDIO_SAMPLE_RATE = 48_000
-THUMB_PATTERN = "thumb_%03d.jpg"
-POSTER_NAME = "poster.jpg"
-PLAYLIST_PATTERN = "stream_%v.m3u8"
-SEGMENT_PATTERN = "stream_%v_%03d.ts"
 # x264 preset -> the NVENC preset of similar speed/quality (p1 fastest .. p7 best)
 NVENC_PRESETS = {
     "ultrafast": "p1",
@@ -213,10 +210,10 @@ def _hls_output(plan: EncodePlan) -> list[str]:
         "-hls_playlist_type", "vod",
         "-hls_list_size", "0",
         "-hls_segment_type", "mpegts",
-        "-hls_flags", "independent_segments+temp_file",
-        "-hls_segment_filename", str(out / SEGMENT_PATTERN),
+        "-hls_flags", f"independent_segments+{layout.HLS_TEMP_FLAG}",
+        "-hls_segment_filename", str(out / layout.SEGMENT_PATTERN),
         "-var_stream_map", var_stream_map(plan),
-        str(out / PLAYLIST_PATTERN),
+        str(out / layout.PLAYLIST_PATTERN),
     ]  # fmt: skip
 
 
@@ -225,7 +222,7 @@ def _thumbnail_output(plan: EncodePlan) -> list[str]:
         return []
     return ["-map", "[thumbs]", "-fps_mode:v", "passthrough", "-c:v", "mjpeg", "-q:v", "4",
             "-f", "image2", "-atomic_writing", "1", "-start_number", "0",
-            str(plan.out_dir / THUMB_PATTERN)]  # fmt: skip
+            str(plan.out_dir / layout.THUMB_PATTERN)]  # fmt: skip
 
 
 def _poster_output(plan: EncodePlan) -> list[str]:
@@ -233,7 +230,7 @@ def _poster_output(plan: EncodePlan) -> list[str]:
         return []
     return ["-map", "[poster]", "-frames:v", "1", "-fps_mode:v", "passthrough", "-c:v", "mjpeg", "-q:v", "3",
             "-f", "image2", "-update", "1", "-atomic_writing", "1",
-            str(plan.out_dir / POSTER_NAME)]  # fmt: skip
+            str(plan.out_dir / layout.POSTER)]  # fmt: skip
 
 
 def build_hls_command(plan: EncodePlan, ffmpeg: str = "ffmpeg") -> list[str]:

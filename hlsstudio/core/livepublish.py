@@ -16,7 +16,6 @@ streamed too: its viewers keep the old build, untouched, until the new master is
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -24,6 +23,7 @@ from pathlib import Path
 
 from hlsstudio.core.builds import remember_build
 from hlsstudio.core.errors import CancelledError, StorageError
+from hlsstudio.core.layout import is_final_while_encoding
 from hlsstudio.core.models import ContentType, PublishResult
 from hlsstudio.core.publish import (
     PackageFile,
@@ -41,7 +41,6 @@ from hlsstudio.core.storage.base import Destination
 
 log = logging.getLogger(__name__)
 
-FINISHED_WHILE_ENCODING = re.compile(r"^(stream_.+_\d+\.ts|thumb_\d+\.jpg)$")
 SCAN_SECONDS = 0.5
 
 
@@ -100,7 +99,7 @@ class LivePublisher:
         except OSError:
             return  # the folder went away (job ending): nothing to add
         for name in names:
-            if FINISHED_WHILE_ENCODING.match(name):
+            if is_final_while_encoding(name):
                 try:
                     self._offer(work_dir / name)
                 except FileNotFoundError:

@@ -18,7 +18,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from hlsstudio.core.command import POSTER_NAME, EncodePlan, build_hls_command, build_poster_command
+from hlsstudio.core import layout
+from hlsstudio.core.command import EncodePlan, build_hls_command, build_poster_command
 from hlsstudio.core.errors import (
     CancelledError,
     HlsStudioError,
@@ -140,7 +141,7 @@ def _encode(plan: EncodePlan, run: _Run) -> EncodePlan:
 def _make_poster(plan: EncodePlan, info: MediaInfo, toolchain: Toolchain) -> str | None:
     """The encode wrote the poster; only when it did not (a source that decodes short of the poster
     time) is it taken by seeking. Returns why there is no poster, or None."""
-    poster = plan.out_dir / POSTER_NAME
+    poster = plan.out_dir / layout.POSTER
     if poster.is_file() or not plan.poster_width:
         return None
     cmd = build_poster_command(plan, info, poster, plan.poster_width, toolchain.ffmpeg)
@@ -155,7 +156,7 @@ def _make_poster(plan: EncodePlan, info: MediaInfo, toolchain: Toolchain) -> str
 
 def _check_truncation(plan: EncodePlan, info: MediaInfo, settings: EncodeSettings, trace: JobTrace) -> float:
     """The duration the package should have; raises TranscodeError for a truncated source."""
-    produced = measure_playlist(plan.out_dir / f"stream_{plan.rungs[0].name}.m3u8").duration
+    produced = measure_playlist(plan.out_dir / layout.playlist_name(plan.rungs[0].name)).duration
     missing = info.duration - produced
     if missing <= max(TRUNCATION_MIN_SECONDS, info.duration * TRUNCATION_TOLERANCE):
         return info.duration
@@ -179,7 +180,7 @@ def _finish(
     specs = [
         MasterVariantSpec(
             name=r.name,
-            playlist=f"stream_{r.name}.m3u8",
+            playlist=layout.playlist_name(r.name),
             width=r.width,
             height=r.height,
             frame_rate=float(plan.frame_rate),

@@ -35,6 +35,12 @@ def package_dir(record: JobRecord) -> Path | None:
     return Path(record.result.output_dir)
 
 
+def intact_package(record: JobRecord) -> Path | None:
+    """The job's finished local package when it is still complete on disk (its master is there)."""
+    folder = package_dir(record)
+    return folder if folder is not None and (folder / MASTER_NAME).is_file() else None
+
+
 def content_id_problem(content_id: str) -> str | None:
     """Why ``content_id`` cannot name a published package (None: it can)."""
     if CONTENT_ID_RE.fullmatch(content_id):

@@ -25,7 +25,7 @@ from hlsstudio.qt import tasks
 from hlsstudio.qt.intake import PROBE_STATES, Intake
 from hlsstudio.qt.job_table_model import JobTableModel
 from hlsstudio.qt.pools import Pools
-from hlsstudio.qt.publisher import Publisher, content_id_problem, package_dir
+from hlsstudio.qt.publisher import Publisher, content_id_problem, intact_package
 from hlsstudio.qt.workers import CallWorker, JobWorker
 
 log = logging.getLogger(__name__)
@@ -311,8 +311,7 @@ class QueueController(QObject):
             if record is None or record.state not in RETRYABLE or job_id in self._encodes:
                 continue
             retried += 1
-            folder = package_dir(record)
-            if folder is not None and (folder / "master.m3u8").is_file():
+            if intact_package(record) is not None:
                 self.publisher.enqueue(record)
             elif record.info is not None:
                 self.transition(job_id, JobState.READY, result=None, hls_url=None)

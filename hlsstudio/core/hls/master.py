@@ -14,12 +14,13 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from hlsstudio.core import layout
 from hlsstudio.core.errors import ValidationFailed
 from hlsstudio.core.hls.playlists import is_local_uri, read_media_playlist, resolve_uri
 from hlsstudio.core.hls.tsinfo import read_segment_info
 from hlsstudio.core.models import VariantResult
 
-MASTER_NAME = "master.m3u8"
+MASTER_NAME = layout.MASTER
 # RFC 8216 section 7: nothing a master written here uses (STREAM-INF attributes, independent
 # segments) needs more than version 3; version 3 is what floating-point EXTINF in media needs.
 MASTER_VERSION = 3
@@ -55,7 +56,7 @@ class PlaylistMeasure:
 
 def playlist_name_for(name: str) -> str:
     """The variant playlist file name the pipeline writes for a variant name (``stream_<name>.m3u8``)."""
-    return f"stream_{name}.m3u8"
+    return layout.playlist_name(name)
 
 
 def measure_rates(segments: list[tuple[int, float]]) -> tuple[int, int]:

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from hlsstudio.core import layout
 from hlsstudio.core.errors import ConfigError
 from hlsstudio.core.models import ContentType
 
 CONTENT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 HLS_ROOT = "hls"
-MASTER_NAME = "master.m3u8"
+MASTER_NAME = layout.MASTER
 MAX_DELETE_BATCH = 1000
 
 BytesCallback = Callable[[int], None]

@@ -1,0 +1,61 @@
+"""The names of every file in a package, and which files are final while ffmpeg still writes.
+
+One place for them: the command builder tells ffmpeg these names, the validator and the master
+writer read them, the publisher streams the files that are final, and the GUI looks for the master.
+A package is laid out as the deployment guide names it::
+
+    master.m3u8
+    stream_360p.m3u8  stream_360p_000.ts  stream_360p_001.ts …
+    thumb_000.jpg  thumb_001.jpg …  poster.jpg
+
+"Final" is a promise the command builder keeps: segments are written with the HLS muxer's
+``temp_file`` flag and images with ``-atomic_writing 1``, so ffmpeg writes each under a temporary
+name and renames it when complete. A file under its final segment or thumbnail name is therefore
+complete and will not change; playlists, the master and the poster are final only once the package
+is (they are rewritten or written last).
+"""
+
+from __future__ import annotations
+
+import re
+
+MASTER = "master.m3u8"
+POSTER = "poster.jpg"
+VARIANT_TOKEN = "%v"
+"""What ffmpeg's HLS muxer replaces with each variant's name (``-var_stream_map`` ``name:``)."""
+
+PLAYLIST_PATTERN = f"stream_{VARIANT_TOKEN}.m3u8"
+SEGMENT_PATTERN = f"stream_{VARIANT_TOKEN}_%03d.ts"
+THUMB_PATTERN = "thumb_%03d.jpg"
+HLS_TEMP_FLAG = "temp_file"
+"""The ``-hls_flags`` value that makes segment files final under their own name (see above)."""
+
+_FINAL_WHILE_ENCODING = re.compile(r"^(stream_.+_\d+\.ts|thumb_\d+\.jpg)$")
+_PLAYLIST = re.compile(r"^stream_(.+)\.m3u8$")
+
+
+def playlist_name(variant: str) -> str:
+    """The variant playlist of ``variant`` (a rung name): ``stream_<name>.m3u8``."""
+    return PLAYLIST_PATTERN.replace(VARIANT_TOKEN, variant)
+
+
+def segment_name(variant: str, index: int) -> str:
+    """The ``index``-th segment of ``variant``: ``stream_<name>_<NNN>.ts``."""
+    return SEGMENT_PATTERN.replace(VARIANT_TOKEN, variant) % index
+
+
+def thumbnail_name(index: int) -> str:
+    """The ``index``-th loose thumbnail: ``thumb_<NNN>.jpg``."""
+    return THUMB_PATTERN % index
+
+
+def variant_of_playlist(name: str) -> str | None:
+    """The variant name of a variant playlist file name, or None for any other file."""
+    match = _PLAYLIST.match(name)
+    return match.group(1) if match else None
+
+
+def is_final_while_encoding(name: str) -> bool:
+    """True for a file that is complete as soon as it appears under ``name`` (a segment or a
+    thumbnail), so it may be uploaded while ffmpeg goes on."""
+    return bool(_FINAL_WHILE_ENCODING.match(name))
