@@ -3,7 +3,11 @@
 The database lives at ``paths.data_dir() / "jobs.sqlite3"`` in WAL mode, so a crash or a kill
 leaves it consistent at the last committed transition. Opening the store recovers from such an
 end: jobs that were active (probing, transcoding, validating, publishing) become INTERRUPTED and
-the hidden partial folders their encodes left beside the output folder are removed.
+the hidden partial folders their encodes left beside the output folder are removed (only those
+that carry the app's marker, see ``ownership``).
+
+Opening checks and migrates the database and tells apart why one cannot be used (damaged, only
+unavailable now, or written by a newer app): see ``hlsstudio.core.jobdb``.
 
 The store is safe to share between threads (one connection guarded by a lock).
 """
@@ -12,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import re
-import shutil
 import sqlite3
 import threading
 import time
@@ -24,44 +27,18 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from hlsstudio.core import paths
+from hlsstudio.core import jobdb, paths
 from hlsstudio.core.models import ContentType, JobResult, JobState, MediaInfo
+from hlsstudio.core.ownership import remove_owned
 
 log = logging.getLogger(__name__)
 
 DB_NAME = "jobs.sqlite3"
-SCHEMA_VERSION = 1
 ACTIVE_STATES = tuple(s.value for s in JobState if s.is_active)
+SETTLED_STATES = tuple(s.value for s in JobState if not s.is_active)
 CONTENT_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 DASH_RUNS = re.compile(r"-{2,}")
 MAX_CONTENT_ID = 128
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS jobs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    position INTEGER NOT NULL,
-    source TEXT NOT NULL,
-    state TEXT NOT NULL,
-    content_type TEXT NOT NULL DEFAULT 'movie',
-    content_id TEXT NOT NULL DEFAULT '',
-    out_dir TEXT,
-    info_json TEXT,
-    result_json TEXT,
-    error TEXT,
-    error_detail TEXT,
-    hls_url TEXT,
-    created_at REAL NOT NULL,
-    updated_at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS jobs_position ON jobs(position);
-CREATE TABLE IF NOT EXISTS transitions (
-    job_id INTEGER NOT NULL,
-    at REAL NOT NULL,
-    state TEXT NOT NULL,
-    error TEXT
-);
-CREATE INDEX IF NOT EXISTS transitions_job ON transitions(job_id);
-"""
 
 _COLUMNS = (
     "id, position, source, state, content_type, content_id, out_dir, info_json, result_json, "
@@ -122,13 +99,12 @@ def partial_folders(out_dir: Path) -> list[Path]:
 
 
 def remove_partials(out_dir: Path) -> list[Path]:
-    """Delete the partial folders of ``out_dir``; returns the ones removed."""
-    removed = []
-    for folder in partial_folders(out_dir):
-        shutil.rmtree(folder, ignore_errors=True)
-        if not folder.exists():
-            removed.append(folder)
-    return removed
+    """Delete the partial folders of ``out_dir`` that the app made; returns the ones removed.
+
+    A folder with a matching name but without the app's marker is left alone (``remove_owned``
+    logs it): it may be the user's.
+    """
+    return [folder for folder in partial_folders(out_dir) if remove_owned(folder)]
 
 
 def _dump(model: BaseModel | None) -> str | None:
@@ -150,17 +126,21 @@ def _record(row: sqlite3.Row) -> JobRecord:
         content_type = ContentType(row["content_type"])
     except ValueError:
         content_type = ContentType.MOVIE
+    state = jobdb.read_state(row["state"])
+    error = row["error"]
+    if state.value != row["state"] and not error:
+        error = jobdb.unknown_state_message(row["state"])
     return JobRecord(
         id=row["id"],
         position=row["position"],
         source=row["source"],
-        state=JobState(row["state"]),
+        state=state,
         content_type=content_type,
         content_id=row["content_id"],
         out_dir=row["out_dir"],
         info=_load(MediaInfo, row["info_json"]),
         result=_load(JobResult, row["result_json"]),
-        error=row["error"],
+        error=error,
         error_detail=row["error_detail"],
         hls_url=row["hls_url"],
         created_at=row["created_at"],
@@ -178,24 +158,40 @@ class JobStore:
         self.recovered: list[int] = []
 
     @classmethod
-    def open(cls, path: Path | None = None, *, recover: bool = True) -> JobStore:
-        """Open (creating if needed) the store at ``path`` (default ``db_path()``).
+    def open(
+        cls, path: Path | None = None, *, recover: bool = True, busy_timeout: float | None = None
+    ) -> JobStore:
+        """Open (creating or migrating if needed) the store at ``path`` (default ``db_path()``).
 
         With ``recover``, jobs left active by a previous run become INTERRUPTED and their partial
-        output folders are removed; their ids are in ``store.recovered``. Raises sqlite3.Error when
-        the file is not a database.
+        output folders are removed; their ids are in ``store.recovered``. Waits up to
+        ``busy_timeout`` s (default ``jobdb.BUSY_TIMEOUT``) for a lock held by another connection.
+        Raises DamagedStoreError (SQLite reports the file corrupt or not a database),
+        StoreUnavailableError (locked, unreadable, read-only) or NewerStoreError (written by a
+        newer app); the file is never changed or moved then.
         """
         path = path or db_path()
         path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10.0)
-        connection.row_factory = sqlite3.Row
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("PRAGMA synchronous=NORMAL")
-        connection.executescript(_SCHEMA)
-        connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-        store = cls(connection, path)
-        if recover:
-            store.recovered = store.recover_interrupted()
+        timeout = jobdb.BUSY_TIMEOUT if busy_timeout is None else busy_timeout
+        try:
+            connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=timeout)
+        except sqlite3.Error as exc:
+            raise jobdb.classify_error(exc, path) from exc
+        try:
+            connection.row_factory = sqlite3.Row
+            jobdb.prepare(connection, path)
+            store = cls(connection, path)
+            if recover:
+                store.recovered = store.recover_interrupted()
+        except jobdb.JobStoreError:
+            connection.close()
+            raise
+        except sqlite3.Error as exc:
+            connection.close()
+            raise jobdb.classify_error(exc, path) from exc
+        except BaseException:
+            connection.close()
+            raise
         return store
 
     def close(self) -> None:
@@ -222,26 +218,35 @@ class JobStore:
         return [_record(r) for r in rows]
 
     def recover_interrupted(self) -> list[int]:
-        """Mark jobs left active as INTERRUPTED and clean their partial folders; return their ids."""
-        marks = ",".join("?" * len(ACTIVE_STATES))
-        stale = self._select(f"WHERE state IN ({marks})", ACTIVE_STATES)
+        """Mark jobs left active as INTERRUPTED and clean their partial folders; return their ids.
+
+        A job in a state this version does not know (the database was used by a newer version) is
+        treated the same way. Only partial folders the app made are removed.
+        """
+        marks = ",".join("?" * len(SETTLED_STATES))
         now = time.time()
         with self._transaction() as db:
-            for job in stale:
-                message = f"interrupted while {job.state.value}: the app stopped; retry to run it again"
+            stale = db.execute(
+                f"SELECT id, state, out_dir FROM jobs WHERE state NOT IN ({marks})", SETTLED_STATES
+            ).fetchall()
+            for job_id, stored, _ in stale:
+                if stored in ACTIVE_STATES:
+                    message = f"interrupted while {stored}: the app stopped; retry to run it again"
+                else:
+                    message = jobdb.unknown_state_message(stored)
                 db.execute(
                     "UPDATE jobs SET state=?, error=?, error_detail=NULL, updated_at=? WHERE id=?",
-                    (JobState.INTERRUPTED.value, message, now, job.id),
+                    (JobState.INTERRUPTED.value, message, now, job_id),
                 )
                 db.execute(
                     "INSERT INTO transitions(job_id, at, state, error) VALUES (?,?,?,?)",
-                    (job.id, now, JobState.INTERRUPTED.value, message),
+                    (job_id, now, JobState.INTERRUPTED.value, message),
                 )
-        for job in stale:
-            if job.out_dir:
-                for folder in remove_partials(Path(job.out_dir)):
-                    log.info("removed partial output %s of interrupted job %s", folder, job.id)
-        return [job.id for job in stale]
+        for job_id, _, out_dir in stale:
+            if out_dir:
+                for folder in remove_partials(Path(out_dir)):
+                    log.info("removed partial output %s of interrupted job %s", folder, job_id)
+        return [job_id for job_id, _, _ in stale]
 
     def add(
         self,
@@ -388,4 +393,4 @@ class JobStore:
             rows = self._db.execute(
                 "SELECT at, state, error FROM transitions WHERE job_id=? ORDER BY at, rowid", (job_id,)
             ).fetchall()
-        return [(r["at"], JobState(r["state"]), r["error"]) for r in rows]
+        return [(r["at"], jobdb.read_state(r["state"]), r["error"]) for r in rows]

@@ -2,13 +2,13 @@
 
 stdout carries ``-progress pipe:1`` blocks, stderr is drained by its own thread into a bounded
 tail (never read one pipe while the other fills), stdin is a pipe so ``q`` stops ffmpeg cleanly;
-a kill follows when it does not stop in time. Every live process is registered so an exiting
-interpreter kills what is left.
+a kill follows when it does not stop in time. ffmpeg is started by ``proc.spawn``: it is registered
+while it runs (an exiting interpreter kills what is left) and tied to the app's life, so it dies
+with the app even after a ``kill -9`` (see ``hlsstudio.core.proc``).
 """
 
 from __future__ import annotations
 
-import atexit
 import collections
 import subprocess
 import threading
@@ -19,25 +19,12 @@ from typing import IO
 
 from hlsstudio.core.errors import CancelledError, StallError, TranscodeError
 from hlsstudio.core.models import Progress
-from hlsstudio.core.proc import popen_kwargs
+from hlsstudio.core.proc import forget, spawn
 from hlsstudio.core.progress import ProgressParser
 
 STDERR_TAIL_LINES = 200
 QUIT_GRACE_SECONDS = 5.0
 POLL_SECONDS = 0.2
-
-_live: set[subprocess.Popen[bytes]] = set()
-_live_lock = threading.Lock()
-
-
-@atexit.register
-def _kill_live() -> None:
-    with _live_lock:
-        procs = list(_live)
-    for proc in procs:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
 
 
 @dataclass
@@ -135,17 +122,13 @@ def run_ffmpeg(
     if cancel.is_set():
         raise CancelledError()
     try:
-        proc = subprocess.Popen(
-            with_progress_args(args),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            **popen_kwargs(),
+        # this thread waits for ffmpeg below: on Linux ffmpeg gets SIGKILL when the thread that
+        # started it ends, so it must not be started from a thread that returns before it exits
+        proc = spawn(
+            with_progress_args(args), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
         )
     except OSError as exc:
         raise TranscodeError(f"cannot start ffmpeg: {exc}") from exc
-    with _live_lock:
-        _live.add(proc)
     tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
     watch = _Watch()
     assert proc.stdout is not None and proc.stderr is not None
@@ -170,8 +153,7 @@ def run_ffmpeg(
         for pipe in (proc.stdin, proc.stdout, proc.stderr):
             if pipe is not None:
                 pipe.close()
-        with _live_lock:
-            _live.discard(proc)
+        forget(proc)
     return RunOutcome(
         returncode=proc.returncode,
         stderr_tail="\n".join(tail),

@@ -1,9 +1,20 @@
-"""Application start-up: logging, settings, the job store, the main window, files from the command line."""
+"""Application start-up: logging, settings, the job store, the main window, files from the command line.
+
+The order matters: the data folder's lock (``InstanceLock``) is taken before the job store is opened,
+because opening recovers from a crash (running jobs become INTERRUPTED, their working folders are
+removed) and only the one app that holds the lock may do that. A start that cannot take the lock
+hands its files to the running app; if that app does not answer, the start ends with a message and
+exit status 1, without touching the store.
+
+A job store that is only unavailable (locked by another program, unreadable, read-only) or written
+by a newer version is not replaced by an empty one: the app says why in one line (a dialog where
+there is a screen, and stderr) and exits with status 1. Only a database SQLite reports damaged is
+moved aside, next to it, and a new one started; the status bar names where it went.
+"""
 
 from __future__ import annotations
 
 import logging
-import sqlite3
 import sys
 import tempfile
 import time
@@ -11,19 +22,29 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, Signal
 from PySide6.QtGui import QFileOpenEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from hlsstudio import __version__
 from hlsstudio.core.errors import SettingsError
+from hlsstudio.core.jobdb import DamagedStoreError, JobStoreError
 from hlsstudio.core.jobstore import JobStore, db_path
 from hlsstudio.core.logs import setup_logging
-from hlsstudio.core.settings import AppSettings, load_settings
+from hlsstudio.core.proc import install_signal_cleanup
+from hlsstudio.core.settings import AppSettings, load_settings_lenient
 from hlsstudio.qt.icons import app_icon
 from hlsstudio.qt.main_window import MainWindow
-from hlsstudio.qt.single_instance import InstanceServer, hand_over
+from hlsstudio.qt.single_instance import InstanceLock, InstanceServer, hand_over
 from hlsstudio.qt.theme import apply_theme
 
 log = logging.getLogger(__name__)
+
+HANDOVER_WAIT_S = 10.0
+HANDOVER_RETRY_S = 0.25
+HEADLESS_PLATFORMS = ("offscreen", "minimal")
+NOT_ANSWERING = (
+    "HLS Studio is already running but does not answer: close it (or end it in the task manager) "
+    "and start it again"
+)
 
 
 def opened_file(event: QEvent) -> Path | None:
@@ -47,23 +68,54 @@ class Application(QApplication):
 
 
 def load_or_default_settings() -> tuple[AppSettings, str | None]:
-    """The saved settings, or defaults plus the reason when the file cannot be used."""
+    """The saved settings (a wrong value replaced by its default), or defaults when the file cannot be
+    used at all; plus a sentence for the status bar when something was replaced."""
     try:
-        return load_settings(), None
+        settings, warnings = load_settings_lenient()
     except SettingsError as exc:
         log.error("%s (%s)", exc.message, exc.detail)
         return AppSettings(), f"{exc.message} — using defaults"
+    return settings, "; ".join(warnings) or None
 
 
 def open_store() -> tuple[JobStore, str | None]:
-    """The job store; a damaged database is moved aside (kept for inspection) and a new one started."""
+    """The job store, and a sentence for the status bar when something had to be done about it.
+
+    Only a database SQLite reports damaged is moved aside (kept for inspection, next to it) and a
+    new one started. Raises JobStoreError (StoreUnavailableError, NewerStoreError) when it is
+    locked, unreadable or newer than this app: it is left as it is, and the app must not start
+    with an empty history instead.
+    """
     try:
         return JobStore.open(), None
-    except sqlite3.DatabaseError as exc:
-        damaged = db_path().with_name(f"jobs-damaged-{int(time.time())}.sqlite3")
-        db_path().replace(damaged)
-        log.error("job database unreadable (%s); moved to %s", exc, damaged)
-        return JobStore.open(), f"The job history was damaged and has been set aside ({damaged.name})"
+    except DamagedStoreError as exc:
+        damaged = set_aside(db_path())
+        log.error("job database damaged (%s); moved to %s", exc, damaged)
+        return JobStore.open(), f"The job history was damaged and has been set aside as {damaged}"
+
+
+def set_aside(database: Path) -> Path:
+    """Move a damaged ``database`` and its WAL/shared-memory files aside; returns the new name.
+
+    The journal files go too: left behind, SQLite would replay a damaged WAL into the new database.
+    """
+    damaged = database.with_name(f"jobs-damaged-{int(time.time())}.sqlite3")
+    database.replace(damaged)
+    for suffix in ("-wal", "-shm"):
+        journal = database.with_name(database.name + suffix)
+        if journal.exists():
+            journal.replace(damaged.with_name(damaged.name + suffix))
+    return damaged
+
+
+def refuse_start(app: QApplication, message: str) -> int:
+    """Tell the user why the app cannot start (stderr, the log, a dialog where there is a screen); 1."""
+    log.error("not starting: %s", message)
+    if sys.stderr is not None:
+        print(message, file=sys.stderr, flush=True)
+    if app.platformName() not in HEADLESS_PLATFORMS:
+        QMessageBox.critical(None, "HLS Studio", message)
+    return 1
 
 
 def command_line_files(arguments: list[str]) -> list[Path]:
@@ -149,22 +201,54 @@ def accept_later_starts(window: MainWindow) -> InstanceServer:
     return server
 
 
+def take_lock_or_hand_over(lock: InstanceLock, files: list[Path]) -> bool | None:
+    """Take the data folder's lock (True), or give ``files`` to the app holding it (False).
+
+    None when the lock stays held and nobody takes the files within ``HANDOVER_WAIT_S`` (a hung
+    app). Retries both for a while: the holder may still be starting up, or just quitting.
+    """
+    deadline = time.monotonic() + HANDOVER_WAIT_S
+    while True:
+        if hand_over(files):  # first: an app that answers is running, whatever the lock says
+            return False
+        if lock.acquire():
+            return True
+        if time.monotonic() > deadline:
+            log.error("the data folder is locked by process %s, which does not answer", lock.holder())
+            return None
+        time.sleep(HANDOVER_RETRY_S)
+
+
 def run(argv: list[str]) -> int:
     """Start the app with the files in ``argv[1:]`` queued, run it until it quits; the exit status.
 
-    When the app already runs (for the same job store), the files go to it and this start ends.
+    When the app already runs (for the same job store), the files go to it and this start ends;
+    the job store is opened only once this start holds the data folder's lock.
     """
     app, files = application(argv)
-    if hand_over(files):
+    setup_logging()
+    install_signal_cleanup()  # where children cannot be tied to the app by the kernel (macOS)
+    lock = InstanceLock()
+    taken = take_lock_or_hand_over(lock, files)
+    if taken is False:
         print("HLS Studio is already running: the files were added to its queue.")
         return 0
-    window = open_main_window(app, files)
-    server = accept_later_starts(window)
-    code = int(app.exec())
-    server.close()
-    window.close()  # no-op when the user closed it; after a quit() it records running jobs
-    log.info("HLS Studio stopped")
-    return code
+    if taken is None:
+        return refuse_start(app, NOT_ANSWERING)
+    try:
+        try:
+            window = open_main_window(app, files)
+        except JobStoreError as exc:
+            log.error("job database cannot be used: %s (%s)", exc.message, exc.detail)
+            return refuse_start(app, f"HLS Studio cannot start: {exc.message}")
+        server = accept_later_starts(window)
+        code = int(app.exec())
+        server.close()
+        window.close()  # no-op when the user closed it; after a quit() it records running jobs
+        log.info("HLS Studio stopped")
+        return code
+    finally:
+        lock.release()
 
 
 if __name__ == "__main__":  # pragma: no cover

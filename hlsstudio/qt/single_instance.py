@@ -1,10 +1,14 @@
 """One running app per job store: a second start hands its files to the first and exits.
 
-Two windows over one job database would both run its queue and encode the same jobs twice. So the
-first start listens on a local socket (a named pipe on Windows) named after the data folder; a later
-start (``hlsstudio FILE…``, "Open with" in a file manager) connects, sends the absolute paths of its
-files as one JSON line, waits for the answer and exits. The running window queues the files and comes
-to the front. Only the user's own account may connect (``UserAccessOption``).
+Two windows over one job database would both run its queue and encode the same jobs twice, and a
+second start that opened the store would mark the first one's running jobs INTERRUPTED and delete
+their working folders. So the app takes a lock file in the data folder (``InstanceLock``) before it
+opens the job store, and holds it until it exits; a lock left by an app that died (its process is
+gone) is taken over. The lock holder listens on a local socket (a named pipe on Windows) named after
+the data folder; a later start (``hlsstudio FILE…``, "Open with" in a file manager) that cannot take
+the lock connects, sends the absolute paths of its files as one JSON line, waits for the answer and
+exits without ever opening the store. The running window queues the files and comes to the front.
+Only the user's own account may connect (``UserAccessOption``).
 """
 
 from __future__ import annotations
@@ -15,14 +19,15 @@ import json
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QObject, Signal
-from PySide6.QtNetwork import QLocalServer, QLocalSocket
+from PySide6.QtCore import QByteArray, QLockFile, QObject, Signal
+from PySide6.QtNetwork import QAbstractSocket, QLocalServer, QLocalSocket
 
 from hlsstudio.core import paths
 
 log = logging.getLogger(__name__)
 
 HANDOVER_TIMEOUT_MS = 3000
+LOCK_NAME = "hlsstudio.lock"
 ACK = b"ok\n"
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 
@@ -35,6 +40,40 @@ def server_name() -> str:
         user = "user"
     digest = hashlib.sha256(f"{user}\0{paths.data_dir()}".encode()).hexdigest()[:16]
     return f"hlsstudio-{digest}"
+
+
+def lock_path() -> Path:
+    """The lock file of this data folder (and so of its job store)."""
+    return paths.data_dir() / LOCK_NAME
+
+
+class InstanceLock:
+    """The data folder's lock, held by the one running app that uses its job store.
+
+    A ``QLockFile`` that is never stale by age (the app holds it for its whole life); a lock whose
+    process is gone (the app crashed or was killed) is detected as stale and taken over.
+    """
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or lock_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = QLockFile(str(self.path))
+        self._lock.setStaleLockTime(0)
+
+    def acquire(self) -> bool:
+        """Take the lock now (no waiting); False while another live process holds it."""
+        return bool(self._lock.tryLock(0))
+
+    def release(self) -> None:
+        """Give the lock up (the file is removed); nothing happens when it is not held."""
+        if self._lock.isLocked():
+            self._lock.unlock()
+
+    def holder(self) -> int | None:
+        """The process id written in the lock file (the running app), when it can be read."""
+        info = self._lock.getLockInfo()  # (pid, host name, app name); pid 0 when unreadable
+        pid = int(info[0]) if isinstance(info, tuple) and info else 0
+        return pid if pid > 0 else None
 
 
 def hand_over(files: list[Path], timeout_ms: int = HANDOVER_TIMEOUT_MS) -> bool:
@@ -71,8 +110,8 @@ class InstanceServer(QObject):
         name = server_name()
         if self._server.listen(name):
             return True
-        if self._server.serverError() == QLocalSocket.LocalSocketError.AddressInUseError:
-            QLocalServer.removeServer(name)  # nobody answered on it (hand_over failed): stale
+        if self._server.serverError() == QAbstractSocket.SocketError.AddressInUseError:
+            QLocalServer.removeServer(name)  # this app holds the lock: no live app owns the socket
             if self._server.listen(name):
                 return True
         log.warning("cannot listen for other starts of the app: %s", self._server.errorString())

@@ -16,6 +16,7 @@ from hlsstudio.core.jobstore import (
     suggest_content_id,
 )
 from hlsstudio.core.models import ContentType, JobResult, JobState, MediaInfo
+from hlsstudio.core.ownership import FolderKind, write_marker
 
 
 def info(path: str = "/media/a.mp4") -> MediaInfo:
@@ -115,6 +116,7 @@ def test_open_marks_active_jobs_interrupted_and_removes_partials(tmp_path: Path)
     out_dir = tmp_path / "out" / running.content_id
     partial = out_dir.parent / f".{out_dir.name}.partial-1a2b3c4d"
     (partial / "sub").mkdir(parents=True)
+    write_marker(partial, FolderKind.WORK, "job")  # the encode marks the working folders it makes
     (partial / "sub" / "stream_360p_000.ts").write_bytes(b"x" * 188)
     neighbour = out_dir.parent / "other-title"
     neighbour.mkdir()

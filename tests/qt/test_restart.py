@@ -9,6 +9,7 @@ from pytestqt.qtbot import QtBot
 
 from hlsstudio.core.jobstore import JobStore, partial_folders
 from hlsstudio.core.models import JobState
+from hlsstudio.core.ownership import FolderKind, write_marker
 from hlsstudio.core.paths import default_output_dir
 from hlsstudio.core.probe import probe_file
 from hlsstudio.core.settings import load_settings
@@ -28,6 +29,7 @@ def test_a_job_left_transcoding_is_interrupted_its_partial_output_removed_and_it
     out_dir = default_output_dir() / running.content_id
     partial = out_dir.parent / f".{out_dir.name}.partial-0badc0de"
     partial.mkdir(parents=True)
+    write_marker(partial, FolderKind.WORK, "job")  # the encode marks the working folders it makes
     (partial / "stream_180p_000.ts").write_bytes(b"\x47" * 188 * 10)
     store.transition(running.id, JobState.TRANSCODING, info=info, out_dir=str(out_dir))
     store.transition(waiting.id, JobState.READY, info=info.model_copy(update={"path": str(other)}))

@@ -1,0 +1,160 @@
+"""Opening the job database: integrity, schema version and migrations, and why an open failed.
+
+Only what SQLite itself reports as corrupt (or not a database at all: a failing ``PRAGMA
+quick_check``, "file is not a database", "database disk image is malformed") is *damaged*
+(DamagedStoreError): such a file may be moved aside and a new one started. A database that is
+locked by another process, unreadable or read-only is only *unavailable* (StoreUnavailableError):
+it holds the user's history and must be left exactly as it is. One written by a newer version of the
+app (``PRAGMA user_version`` above ``SCHEMA_VERSION``) is refused (NewerStoreError), never migrated
+down or overwritten.
+
+The schema version is ``PRAGMA user_version``; ``MIGRATIONS`` bring an older database up to
+``SCHEMA_VERSION`` in one transaction, like ``settings.MIGRATIONS`` do for the settings file.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+from hlsstudio.core.errors import HlsStudioError
+from hlsstudio.core.models import JobState
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT = 10.0
+# SQLite's primary result codes for a file that is damaged or not a database at all
+SQLITE_CORRUPT = 11
+SQLITE_NOTADB = 26
+CORRUPT_MESSAGES = ("file is not a database", "database disk image is malformed")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    position INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    state TEXT NOT NULL,
+    content_type TEXT NOT NULL DEFAULT 'movie',
+    content_id TEXT NOT NULL DEFAULT '',
+    out_dir TEXT,
+    info_json TEXT,
+    result_json TEXT,
+    error TEXT,
+    error_detail TEXT,
+    hls_url TEXT,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS jobs_position ON jobs(position);
+CREATE TABLE IF NOT EXISTS transitions (
+    job_id INTEGER NOT NULL,
+    at REAL NOT NULL,
+    state TEXT NOT NULL,
+    error TEXT
+);
+CREATE INDEX IF NOT EXISTS transitions_job ON transitions(job_id)
+"""
+
+
+def _create_schema_1(db: sqlite3.Connection) -> None:
+    # statement by statement: executescript would commit the migration's transaction
+    for statement in _SCHEMA.split(";"):
+        db.execute(statement)
+
+
+Migration = Callable[[sqlite3.Connection], None]
+# MIGRATIONS[n] turns a schema-n database into a schema-(n+1) one, inside the opening transaction.
+# Version 0 is a new, empty file (or one from before versioning): it gets the schema-1 tables.
+MIGRATIONS: dict[int, Migration] = {0: _create_schema_1}
+
+
+class JobStoreError(HlsStudioError):
+    """The job database cannot be opened; ``message`` says why and what to do."""
+
+
+class DamagedStoreError(JobStoreError, sqlite3.DatabaseError):
+    """SQLite reports the file corrupt or not a database: it may be moved aside for a new one.
+
+    Also a ``sqlite3.DatabaseError``, which is what opening such a file has always raised.
+    """
+
+
+class StoreUnavailableError(JobStoreError):
+    """The database is locked by another process, unreadable or read-only: leave it as it is."""
+
+
+class NewerStoreError(JobStoreError):
+    """The database was written by a newer version of the app: it is neither migrated nor replaced."""
+
+
+def classify_error(exc: sqlite3.Error, path: Path) -> JobStoreError:
+    """What a failure to open the database at ``path`` means: damaged, or only unavailable now.
+
+    Only what SQLite itself reports as corrupt (or not a database) is damaged; a lock, a
+    permission, a full or read-only disk are not reasons to give up the user's history.
+    """
+    code = getattr(exc, "sqlite_errorcode", None)
+    text = str(exc)
+    corrupt = (isinstance(code, int) and code & 0xFF in (SQLITE_CORRUPT, SQLITE_NOTADB)) or any(
+        message in text.lower() for message in CORRUPT_MESSAGES
+    )
+    if corrupt:
+        return DamagedStoreError(f"the job history {path.name} is damaged ({text})", str(path))
+    if "locked" in text.lower() or "busy" in text.lower():
+        return StoreUnavailableError(
+            f"the job history is in use by another program ({text}): close it and start HLS Studio again",
+            str(path),
+        )
+    return StoreUnavailableError(
+        f"the job history {path} cannot be opened ({text}): check that you may read and write it",
+        str(path),
+    )
+
+
+def read_state(stored: str) -> JobState:
+    """A stored job state; one this version does not know (a newer one wrote it) reads as INTERRUPTED."""
+    try:
+        return JobState(stored)
+    except ValueError:
+        return JobState.INTERRUPTED
+
+
+def unknown_state_message(stored: str) -> str:
+    """The error shown for a job whose stored state this version does not know."""
+    return f"stored as {stored!r}, a state this version of HLS Studio does not know: retry to run it again"
+
+
+def prepare(db: sqlite3.Connection, path: Path) -> None:
+    """WAL mode, an integrity check and the schema brought up to ``SCHEMA_VERSION`` (migrated)."""
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    problems = [row[0] for row in db.execute("PRAGMA quick_check")]
+    if problems != ["ok"]:
+        raise DamagedStoreError(
+            f"the job history {path.name} is damaged (its integrity check failed)",
+            "\n".join(str(p) for p in problems),
+        )
+    version = _user_version(db)
+    if version > SCHEMA_VERSION:
+        raise NewerStoreError(
+            f"the job history was written by a newer HLS Studio (schema {version}, this version knows "
+            f"{SCHEMA_VERSION}): update the app",
+            str(path),
+        )
+    if version == SCHEMA_VERSION:
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        version = _user_version(db)  # another process may have migrated it meanwhile
+        while version < SCHEMA_VERSION:
+            MIGRATIONS[version](db)
+            version += 1
+            db.execute(f"PRAGMA user_version={version}")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def _user_version(db: sqlite3.Connection) -> int:
+    return int(db.execute("PRAGMA user_version").fetchone()[0])
