@@ -370,7 +370,10 @@ def test_publish_to_s3_works_with_the_trimmed_botocore(
     done = run([*args, "--json"], env)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["master_key"] == "hls/movies/film-1/master.m3u8"
-    assert len(list_keys(moto_client, s3.bucket, "hls/movies/film-1/")) == len(names)
+    build = json.loads(done.stdout)["build"]
+    stored = list_keys(moto_client, s3.bucket, "hls/movies/film-1/")
+    assert len([k for k in stored if k.startswith(f"hls/movies/film-1/{build}/")]) == len(names) - 1
+    assert "hls/movies/film-1/master.m3u8" in stored  # the master sits beside the build, pointing into it
 
 
 @needs_build

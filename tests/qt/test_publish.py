@@ -72,7 +72,12 @@ def test_publish_button_shows_every_file_and_ends_with_the_url(
     panel.copy_button.click()
     assert QGuiApplication.clipboard().text() == expected_url
     stored = moto_client.list_objects_v2(Bucket=settings.destination.bucket)["Contents"]
-    assert {o["Key"] for o in stored} == {f"hls/movies/{job.content_id}/{f}" for f in files}
+    title = f"hls/movies/{job.content_id}/"
+    build = record.result.publish.build
+    master = {f"{title}master.m3u8"}
+    assert build and {o["Key"] for o in stored} == (
+        master | {f"{title}{build}/{f}" for f in files if f != "master.m3u8"} | {f"{title}_builds.json"}
+    )
 
 
 def test_auto_publish_publishes_after_transcoding_and_can_drop_the_local_copy(
