@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from hlsstudio.core.models import ContentType, EncodeSettings, JobState, Ladder, Progress, Rung
+from hlsstudio.core.builds import BUILD_RE, INDEX_NAME
+from hlsstudio.core.models import (
+    ContentType,
+    EncodeSettings,
+    JobState,
+    Ladder,
+    Progress,
+    PublishResult,
+    Rung,
+)
 from hlsstudio.core.pipeline import JobCallbacks, JobRequest, run_job
 from hlsstudio.core.probe import probe_file
 from hlsstudio.core.toolchain import Toolchain, locate_toolchain
@@ -16,6 +26,7 @@ from tests.proctools import ffmpeg_children
 from tests.s3server import S3Setup, list_keys
 
 PREFIX = "hls/movies/live-1/"
+MASTER = "master.m3u8"
 LADDER = Ladder(
     rungs=[
         Rung(name="90p", height=90, video_kbps=150, audio_kbps=64),
@@ -36,13 +47,38 @@ def source(media: Any) -> Path:
     return Path(media.clip(duration=20.0, width=1280, height=720))
 
 
+def package_names(folder: Path) -> list[str]:
+    """The files of a finished package that get published (hidden bookkeeping files never are)."""
+    return sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
+
+
+def build_of(result: PublishResult | None) -> str:
+    """The build a publish wrote into."""
+    assert result is not None and result.build is not None
+    return result.build
+
+
+def title_keys(build: str, names: list[str]) -> list[str]:
+    """Every key of the title holding one build of ``names``: the package and the build index."""
+    return sorted(
+        [PREFIX + INDEX_NAME, *(PREFIX + n if n == MASTER else f"{PREFIX}{build}/{n}" for n in names)]
+    )
+
+
+def package_writes(s3: S3Setup) -> list[str]:
+    """The keys the proxy saw stored, in order, without the build index (bookkeeping after the master)."""
+    return [r.key for r in s3.proxy.writes() if r.key != PREFIX + INDEX_NAME]
+
+
 class Watch:
     """What the proxy had stored while ffmpeg was still encoding, and when the encode ended."""
 
-    def __init__(self, s3: S3Setup) -> None:
+    def __init__(self, s3: S3Setup, read_master: Callable[[], bytes | None] | None = None) -> None:
         self.s3 = s3
+        self.read_master = read_master
         self.segments_mid_encode = 0
         self.writes_when_encoded: list[str] | None = None
+        self.master_when_encoded: bytes | None = None
         self.states: list[JobState] = []
 
     def on_progress(self, progress: Progress) -> None:
@@ -53,6 +89,8 @@ class Watch:
         self.states.append(state)
         if state is JobState.VALIDATING and self.writes_when_encoded is None:
             self.writes_when_encoded = [r.key for r in self.s3.proxy.writes()]
+            if self.read_master is not None:
+                self.master_when_encoded = self.read_master()
 
     def callbacks(self, **extra: Any) -> JobCallbacks:
         return JobCallbacks(on_state=self.on_state, on_progress=self.on_progress, **extra)
@@ -86,11 +124,17 @@ def test_segments_upload_while_encoding_and_master_goes_last(
     assert watch.segments_mid_encode > 0, "no segment was stored while ffmpeg was still encoding"
     assert watch.writes_when_encoded is not None
     assert not any(k.endswith(".m3u8") for k in watch.writes_when_encoded)
-    writes = [r.key for r in s3.proxy.writes()]
+    assert result.publish is not None
+    build = build_of(result.publish)
+    assert BUILD_RE.match(build)
+    assert all(k.startswith(f"{PREFIX}{build}/") for k in watch.writes_when_encoded)
+    writes = package_writes(s3)
     assert writes[-1] == PREFIX + "master.m3u8"
-    package = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert list_keys(moto_client, s3.bucket, PREFIX) == [PREFIX + name for name in package]
-    assert result.publish is not None and result.publish.files_uploaded == len(package)
+    package = package_names(tmp_path / "out")
+    assert list_keys(moto_client, s3.bucket, PREFIX) == title_keys(build, package)
+    assert result.publish.files_uploaded == len(package)
+    master = moto_client.get_object(Bucket=s3.bucket, Key=PREFIX + MASTER)["Body"].read().decode()
+    assert f"{build}/stream_90p.m3u8" in master and f"{build}/stream_360p.m3u8" in master
     assert result.hls_url and result.hls_url.endswith(PREFIX + "master.m3u8")
     assert {u.file for u in uploads} == set(package)
     assert watch.states[-1] is JobState.DONE
@@ -108,7 +152,13 @@ def test_sequential_mode_uploads_nothing_before_validation(
     )
     assert result.status == "completed"
     assert watch.writes_when_encoded == []
-    assert [r.key for r in s3.proxy.writes()][-1] == PREFIX + "master.m3u8"
+    writes = package_writes(s3)
+    assert writes[-1] == PREFIX + "master.m3u8"
+    assert result.publish is not None
+    package = package_names(tmp_path / "out")
+    assert sorted(writes) == sorted(
+        k for k in title_keys(build_of(result.publish), package) if not k.endswith(INDEX_NAME)
+    )
 
 
 def test_cancel_mid_encode_removes_what_was_uploaded(
@@ -158,16 +208,38 @@ def test_a_live_title_is_replaced_only_after_validation(
 ) -> None:
     first = run_job(request(Path(media.clip(duration=6.0)), tmp_path / "a"), toolchain=toolchain,
                     destination=s3.destination())  # fmt: skip
-    assert first.status == "completed"
+    assert first.status == "completed" and first.publish is not None
+    old_build = build_of(first.publish)
+    old_master = moto_client.get_object(Bucket=s3.bucket, Key=PREFIX + MASTER)["Body"].read()
+    old_keys = list_keys(moto_client, s3.bucket, f"{PREFIX}{old_build}/")
+    assert old_keys == [f"{PREFIX}{old_build}/{n}" for n in package_names(tmp_path / "a") if n != MASTER]
     s3.proxy.reset()
-    watch = Watch(s3)
+
+    def read_master() -> bytes:
+        return bytes(moto_client.get_object(Bucket=s3.bucket, Key=PREFIX + MASTER)["Body"].read())
+
+    watch = Watch(s3, read_master)
     second = run_job(
         request(Path(media.clip(duration=8.0)), tmp_path / "b"),
         toolchain=toolchain,
         destination=s3.destination(),
         callbacks=watch.callbacks(),
     )
-    assert second.status == "completed"
-    assert watch.writes_when_encoded == []  # the old package stayed intact during the encode
-    package = sorted(p.name for p in (tmp_path / "b").iterdir())
-    assert list_keys(moto_client, s3.bucket, PREFIX) == [PREFIX + name for name in package]
+    assert second.status == "completed" and second.publish is not None
+    build = build_of(second.publish)
+    assert build != old_build
+    # The old package stayed intact during the encode: whatever was streamed went into the new build,
+    # and players were still given the old master.
+    assert watch.writes_when_encoded is not None
+    assert all(k.startswith(f"{PREFIX}{build}/") for k in watch.writes_when_encoded)
+    assert watch.master_when_encoded == old_master
+    assert f"{old_build}/" in old_master.decode()
+    assert not [r for r in s3.proxy.requests if r.is_delete_objects or r.method == "DELETE"]
+    # After it, the master points into the new build; the old one is kept for its grace period.
+    package = package_names(tmp_path / "b")
+    new_keys = title_keys(build, package)
+    assert list_keys(moto_client, s3.bucket, PREFIX) == sorted({*new_keys, *old_keys})
+    assert list_keys(moto_client, s3.bucket, f"{PREFIX}{old_build}/") == old_keys
+    assert (second.publish.files_removed, second.publish.old_builds_waiting) == (0, 1)
+    master = read_master().decode()
+    assert f"{build}/stream_90p.m3u8" in master and old_build not in master

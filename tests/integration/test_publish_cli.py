@@ -19,6 +19,22 @@ from hlsstudio.cli import main  # noqa: E402
 from tests.s3server import S3Setup, list_keys, make_package  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
+MASTER = "master.m3u8"
+
+
+def title_keys(content_id: str, build: str, names: list[str]) -> list[str]:
+    """Every key of a movie holding one build of ``names``: the package (master at the title) and the
+    build index."""
+    prefix = f"hls/movies/{content_id}/"
+    return sorted(
+        [prefix + MASTER, prefix + "_builds.json", *(f"{prefix}{build}/{n}" for n in names if n != MASTER)]
+    )
+
+
+def builds_of(content_id: str, keys: list[str]) -> set[str]:
+    """The build ids stored under a movie."""
+    prefix = f"hls/movies/{content_id}/"
+    return {k.removeprefix(prefix).split("/")[0] for k in keys if k.startswith(prefix) and k.count("/") == 4}
 
 
 class Terminal(io.StringIO):
@@ -57,11 +73,20 @@ def test_publish_list_and_delete_through_the_cli(
     assert result["hls_url"] == "https://cdn.example.test/hls/movies/film-9/master.m3u8"
     assert result["files_uploaded"] == len(names)
     assert "no bucket configured" not in err
-    assert len(list_keys(moto_client, s3_env.bucket, "hls/movies/film-9/")) == len(names)
+    first = result["build"]
+    assert list_keys(moto_client, s3_env.bucket, "hls/movies/film-9/") == title_keys("film-9", first, names)
 
+    # A republish is a new build; the replaced one is kept for its grace period (24 h by default).
     status, out, err = cli(capsys, *publish_args(tmp_path / "pkg", "movie", "film-9"))
     assert status == 0, err
-    assert "published hls/movies/film-9/master.m3u8" in out and "0 uploaded" in out
+    assert "published hls/movies/film-9/master.m3u8" in out and f"{len(names)} uploaded" in out
+    assert "0 removed" in out and "1 replaced build(s) kept for viewers" in out
+    (second,) = [b for b in builds_of("film-9", list_keys(moto_client, s3_env.bucket)) if b != first]
+    assert f"build     {second}" in out
+    stored = list_keys(moto_client, s3_env.bucket, "hls/movies/film-9/")
+    assert stored == sorted({*title_keys("film-9", first, names), *title_keys("film-9", second, names)})
+    count = len(stored)
+    assert count == 2 * (len(names) - 1) + 2  # two builds of the package, one master, the build index
 
     status, out, _ = cli(capsys, "list", "--json")
     assert status == 0
@@ -71,6 +96,8 @@ def test_publish_list_and_delete_through_the_cli(
             "content_id": "film-9",
             "master_key": "hls/movies/film-9/master.m3u8",
             "hls_url": "https://cdn.example.test/hls/movies/film-9/master.m3u8",
+            "live_build": second,
+            "old_builds": 1,
         }
     ]
 
@@ -78,22 +105,22 @@ def test_publish_list_and_delete_through_the_cli(
     status, out, err = cli(capsys, "delete", "--content-type", "movie", "--content-id", "film-9")
     assert status == 1
     assert err.startswith("error: refusing to delete") and "--yes" in err and err.count("\n") == 1
-    assert len(list_keys(moto_client, s3_env.bucket, "hls/movies/film-9/")) == len(names)
+    assert len(list_keys(moto_client, s3_env.bucket, "hls/movies/film-9/")) == count
 
     status, out, err = cli(capsys, "delete", "--content-type", "movie", "--content-id", "film-9", "--dry-run")
     assert status == 0
-    assert f"would delete {len(names)} objects" in out
-    assert len(list_keys(moto_client, s3_env.bucket, "hls/movies/film-9/")) == len(names)
+    assert f"would delete {count} objects" in out
+    assert len(list_keys(moto_client, s3_env.bucket, "hls/movies/film-9/")) == count
 
     monkeypatch.setattr(sys, "stdin", Terminal("n\n"))
     status, out, err = cli(capsys, "delete", "--content-type", "movie", "--content-id", "film-9")
     assert status == 1 and "nothing deleted" in err
-    assert len(list_keys(moto_client, s3_env.bucket, "hls/movies/film-9/")) == len(names)
+    assert len(list_keys(moto_client, s3_env.bucket, "hls/movies/film-9/")) == count
 
     monkeypatch.setattr(sys, "stdin", Terminal("y\n"))
     status, out, err = cli(capsys, "delete", "--content-type", "movie", "--content-id", "film-9")
     assert status == 0, err
-    assert f"deleted {len(names)} objects" in out
+    assert f"deleted {count} objects" in out  # every build, the index and the master
     assert list_keys(moto_client, s3_env.bucket, "hls/movies/film-9/") == []
 
     cli(capsys, *publish_args(tmp_path / "pkg", "episode", "e1"))
@@ -102,7 +129,7 @@ def test_publish_list_and_delete_through_the_cli(
         capsys, "delete", "--content-type", "episode", "--content-id", "e1", "--yes", "--json"
     )
     assert status == 0, err
-    assert json.loads(out)["count"] == len(names) and json.loads(out)["deleted"] is True
+    assert json.loads(out)["count"] == len(names) + 1 and json.loads(out)["deleted"] is True
     assert list_keys(moto_client, s3_env.bucket) == []
 
 
@@ -115,7 +142,9 @@ def test_without_a_bucket_the_cli_uses_the_local_folder(
     folder = home / "data" / "published"
     assert err.strip() == f"no bucket configured: publishing to local folder {folder.resolve()}"
     assert f"url       {(folder / 'hls/movies/x/master.m3u8').resolve().as_uri()}" in out
-    assert (folder / "hls/movies/x/stream_360p_000.ts").is_file()
+    (segment,) = (folder / "hls/movies/x").glob("b-*/stream_360p_000.ts")
+    assert f"build     {segment.parent.name}" in out
+    assert (folder / "hls/movies/x/master.m3u8").read_text().count(f"{segment.parent.name}/stream_") == 2
     status, out, err = cli(capsys, "list")
     assert status == 0 and "x" in out and "no bucket configured: using local folder" in err
     (folder / "videos").mkdir()
@@ -248,8 +277,12 @@ def test_run_transcodes_and_publishes(
     assert result["status"] == "completed"
     assert result["publish"]["hls_url"] == "https://cdn.example.test/hls/movies/clip/master.m3u8"
     keys = list_keys(moto_client, s3_env.bucket, "hls/movies/clip/")
-    assert "hls/movies/clip/master.m3u8" in keys and any(k.endswith(".ts") for k in keys)
-    assert len(keys) == result["publish"]["files_uploaded"]
+    build = result["publish"]["build"]
+    assert "hls/movies/clip/master.m3u8" in keys and "hls/movies/clip/_builds.json" in keys
+    package = [k for k in keys if k.startswith(f"hls/movies/clip/{build}/")]
+    assert any(k.endswith(".ts") for k in package)
+    assert len(package) == len(keys) - 2  # everything else lies in the build
+    assert len(keys) == result["publish"]["files_uploaded"] + 1  # + the build index
 
 
 def test_convert_existing_transcodes_a_stored_source(

@@ -87,6 +87,7 @@ def test_webhook_gets_the_result_with_a_valid_signature(
     assert (doc["content_type"], doc["content_id"]) == ("episode", "ep-7")
     assert doc["hls_url"] == result.hls_url and doc["master_key"] == result.master_key
     assert doc["files_uploaded"] == result.files_uploaded
+    assert doc["build"] == result.build and doc["old_builds_waiting"] == 0
     assert SECRET not in body.decode()
     assert SECRET not in repr(options(receiver.url)) and SECRET not in options(receiver.url).model_dump_json()
 
@@ -176,5 +177,8 @@ def test_without_options_the_saved_settings_apply(
     assert result.webhook == "delivered" and receiver.valid_signatures == 1
     head = moto_client.head_object(Bucket=s3.bucket, Key="hls/movies/saved/master.m3u8")
     assert head["CacheControl"] == "no-store"
-    head = moto_client.head_object(Bucket=s3.bucket, Key="hls/movies/saved/stream_360p_000.ts")
+    build = f"hls/movies/saved/{result.build}/"
+    head = moto_client.head_object(Bucket=s3.bucket, Key=build + "stream_360p.m3u8")
+    assert head["CacheControl"] == "no-store"
+    head = moto_client.head_object(Bucket=s3.bucket, Key=build + "stream_360p_000.ts")
     assert head["CacheControl"] == "max-age=99"
