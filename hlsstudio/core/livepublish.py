@@ -57,17 +57,25 @@ class LivePublisher:
         on_progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
         stream: bool = True,
+        package_dir: Path | None = None,
     ) -> None:
         """Validate the id and list the prefix now (fail before encoding, not after).
 
-        ``stream=False`` uploads everything in ``finish``.
+        ``stream=False`` uploads everything in ``finish``. ``package_dir`` (a finished package) lets a
+        publish that failed before resume its unfinished build.
 
         Raises ConfigError for an unsafe content id and StorageError when the destination cannot
         be listed.
         """
         self.content = (content_type, content_id)
         self._ctx: UploadContext = open_upload(
-            destination, content_type, content_id, options=options, on_progress=on_progress, cancel=cancel
+            destination,
+            content_type,
+            content_id,
+            options=options,
+            on_progress=on_progress,
+            cancel=cancel,
+            package_dir=package_dir,
         )
         self.streaming = stream
         self._started = time.monotonic()

@@ -1,0 +1,104 @@
+"""What the stages of one job share: the request, where it reports, and what each stage produced."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from hlsstudio.core.command import EncodePlan
+from hlsstudio.core.livepublish import LivePublisher
+from hlsstudio.core.models import (
+    ContentType,
+    EncodeSettings,
+    JobResult,
+    JobState,
+    Ladder,
+    MediaInfo,
+    Progress,
+    ValidationReport,
+    VariantResult,
+)
+from hlsstudio.core.ownership import new_token
+from hlsstudio.core.toolchain import Toolchain
+
+
+def _ignore(_: Any) -> None:
+    return None
+
+
+@dataclass
+class JobCallbacks:
+    """Where a job reports. Called from the job's own thread (never the GUI thread)."""
+
+    on_state: Callable[[JobState], None] = _ignore
+    on_progress: Callable[[Progress], None] = _ignore
+    on_upload: Callable[[Any], None] = _ignore
+
+
+class JobRequest(BaseModel):
+    """One source to turn into a package (and publish, when content type and id are given)."""
+
+    source: Path
+    out_dir: Path
+    ladder: Ladder
+    settings: EncodeSettings
+    content_type: ContentType | None = None
+    content_id: str | None = None
+    publish_while_encoding: bool = True
+    job: str = Field(default_factory=new_token)
+    """Who made the package folder: written into its ownership marker (the app's job id)."""
+
+
+@dataclass
+class JobTrace:
+    """What a job did so far, kept for the result even when it fails."""
+
+    command: list[str] = field(default_factory=list)
+    encoder: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    info: MediaInfo | None = None
+
+
+@dataclass
+class JobContext:
+    """The state one job's stages pass along: each stage reads what earlier ones left and adds its own.
+
+    ``publisher`` is the publish stage started early (files stream to it while ffmpeg encodes);
+    ``keep_local`` False removes the local package once it is published.
+    """
+
+    request: JobRequest
+    toolchain: Toolchain
+    callbacks: JobCallbacks = field(default_factory=JobCallbacks)
+    cancel: threading.Event = field(default_factory=threading.Event)
+    trace: JobTrace = field(default_factory=JobTrace)
+    publisher: LivePublisher | None = None
+    keep_local: bool = True
+    started: float = field(default_factory=time.monotonic)
+    info: MediaInfo | None = None
+    work: Path | None = None
+    plan: EncodePlan | None = None
+    expected_duration: float = 0.0
+    variants: list[VariantResult] = field(default_factory=list)
+    report: ValidationReport | None = None
+    result: JobResult | None = None
+
+    def state(self, state: JobState) -> None:
+        """Report that the job entered ``state``."""
+        self.callbacks.on_state(state)
+
+    def need_info(self) -> MediaInfo:
+        """The probe's answer (the probe stage runs first)."""
+        assert self.info is not None, "the probe stage runs before this one"
+        return self.info
+
+    def need_plan(self) -> EncodePlan:
+        """The encode plan (the plan stage runs before this one)."""
+        assert self.plan is not None, "the plan stage runs before this one"
+        return self.plan
