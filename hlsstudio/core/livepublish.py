@@ -187,6 +187,16 @@ class LivePublisher:
         finally:
             self._pool.shutdown(wait=True)
 
+    def _may_be_stored(self, item: PackageFile, future: Future[bool]) -> bool:
+        """Whether this run's upload of ``item`` left an object behind: it finished, or it was stopped
+        or failed after its request went out (a cancelled request can still land), so ask the store."""
+        if future.exception() is None:
+            return future.result()  # False: an identical object was already there before this run
+        try:
+            return self._ctx.destination.head(self._ctx.prefix + item.name) is not None
+        except StorageError:
+            return True  # cannot tell: deleting a key that is not there is harmless
+
     def abort(self) -> int:
         """Stop, wait for uploads in flight, remove every object this run stored; the count removed."""
         self.stop_watching()
@@ -196,9 +206,7 @@ class LivePublisher:
         wait([future for _, future in submitted])
         self._pool.shutdown(wait=True)
         stored = [
-            self._ctx.prefix + item.name
-            for item, future in submitted
-            if future.exception() is None and future.result()
+            self._ctx.prefix + item.name for item, future in submitted if self._may_be_stored(item, future)
         ]
         if not stored:
             return 0
