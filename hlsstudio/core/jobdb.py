@@ -10,18 +10,27 @@ down or overwritten.
 
 The schema version is ``PRAGMA user_version``; ``MIGRATIONS`` bring an older database up to
 ``SCHEMA_VERSION`` in one transaction, like ``settings.MIGRATIONS`` do for the settings file.
+Schema 2 added ``jobs.owner``: the process driving the job (see ``hlsstudio.core.jobowner``).
+
+A row of ``jobs`` reads as a ``JobRecord`` (``read_record``, the columns in ``COLUMNS``).
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
 
 from hlsstudio.core.errors import HlsStudioError
-from hlsstudio.core.models import JobState
+from hlsstudio.core.models import ContentType, JobResult, JobState, MediaInfo
 
-SCHEMA_VERSION = 1
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT = 10.0
 # SQLite's primary result codes for a file that is damaged or not a database at all
 SQLITE_CORRUPT = 11
@@ -62,10 +71,94 @@ def _create_schema_1(db: sqlite3.Connection) -> None:
         db.execute(statement)
 
 
+def _add_owner(db: sqlite3.Connection) -> None:
+    # NULL for every existing job: no process drives it (recovery treats it as a dead owner's)
+    db.execute("ALTER TABLE jobs ADD COLUMN owner TEXT")
+    db.execute("CREATE INDEX IF NOT EXISTS jobs_updated ON jobs(updated_at)")
+
+
 Migration = Callable[[sqlite3.Connection], None]
 # MIGRATIONS[n] turns a schema-n database into a schema-(n+1) one, inside the opening transaction.
 # Version 0 is a new, empty file (or one from before versioning): it gets the schema-1 tables.
-MIGRATIONS: dict[int, Migration] = {0: _create_schema_1}
+MIGRATIONS: dict[int, Migration] = {0: _create_schema_1, 1: _add_owner}
+
+COLUMNS = (
+    "id, position, source, state, content_type, content_id, out_dir, info_json, result_json, "
+    "error, error_detail, hls_url, created_at, updated_at, owner"
+)
+
+
+class JobRecord(BaseModel):
+    """One row of the queue: the source, where it is in its life, and what came of it.
+
+    ``owner`` is the process driving the job (``jobowner.process_owner()`` of the app or a command
+    line run), None when no process does.
+    """
+
+    id: int
+    position: int
+    source: str
+    state: JobState
+    content_type: ContentType = ContentType.MOVIE
+    content_id: str = ""
+    out_dir: str | None = None
+    info: MediaInfo | None = None
+    result: JobResult | None = None
+    error: str | None = None
+    error_detail: str | None = None
+    hls_url: str | None = None
+    created_at: float = 0.0
+    updated_at: float = 0.0
+    owner: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The source's file name."""
+        return Path(self.source).name
+
+
+def dump(model: BaseModel | None) -> str | None:
+    """A model as stored in a ``*_json`` column (None stays NULL)."""
+    return model.model_dump_json() if model is not None else None
+
+
+def _load(model: type[Any], text: str | None) -> Any:
+    if not text:
+        return None
+    try:
+        return model.model_validate_json(text)
+    except ValidationError:
+        log.warning("ignoring an unreadable %s in the job store", model.__name__)
+        return None
+
+
+def read_record(row: sqlite3.Row) -> JobRecord:
+    """The job a row of ``SELECT {COLUMNS} FROM jobs`` holds; unknown states read as INTERRUPTED."""
+    try:
+        content_type = ContentType(row["content_type"])
+    except ValueError:
+        content_type = ContentType.MOVIE
+    state = read_state(row["state"])
+    error = row["error"]
+    if state.value != row["state"] and not error:
+        error = unknown_state_message(row["state"])
+    return JobRecord(
+        id=row["id"],
+        position=row["position"],
+        source=row["source"],
+        state=state,
+        content_type=content_type,
+        content_id=row["content_id"],
+        out_dir=row["out_dir"],
+        info=_load(MediaInfo, row["info_json"]),
+        result=_load(JobResult, row["result_json"]),
+        error=error,
+        error_detail=row["error_detail"],
+        hls_url=row["hls_url"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        owner=row["owner"],
+    )
 
 
 class JobStoreError(HlsStudioError):

@@ -1,10 +1,11 @@
 """The job queue and its history in SQLite: every state transition is one committed transaction.
 
 The database lives at ``paths.data_dir() / "jobs.sqlite3"`` in WAL mode, so a crash or a kill
-leaves it consistent at the last committed transition. Opening the store recovers from such an
-end: jobs that were active (probing, transcoding, validating, publishing) become INTERRUPTED and
-the hidden partial folders their encodes left beside the output folder are removed (only those
-that carry the app's marker, see ``ownership``).
+leaves it consistent at the last committed transition. The desktop app and command line runs may
+share it: a job records its owner, the process driving it (``jobowner``; ``claim``/``release``), and
+others follow its changes (``changed_since``, ``ids``). Opening the store recovers jobs that were
+active (probing, transcoding, …) under an owner no longer alive: they become INTERRUPTED and the
+partial folders their encodes left are removed (only those with the app's marker, see ``ownership``).
 
 Opening checks and migrates the database and tells apart why one cannot be used (damaged, only
 unavailable now, or written by a newer app): see ``hlsstudio.core.jobdb``.
@@ -25,11 +26,23 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
-
 from hlsstudio.core import jobdb, paths
-from hlsstudio.core.models import ContentType, JobResult, JobState, MediaInfo
+from hlsstudio.core.jobdb import JobRecord
+from hlsstudio.core.jobowner import owner_alive
+from hlsstudio.core.models import ContentType, JobState
 from hlsstudio.core.ownership import remove_owned
+
+__all__ = [
+    "ACTIVE_STATES",
+    "DB_NAME",
+    "SETTLED_STATES",
+    "JobRecord",
+    "JobStore",
+    "db_path",
+    "partial_folders",
+    "remove_partials",
+    "suggest_content_id",
+]
 
 log = logging.getLogger(__name__)
 
@@ -39,35 +52,6 @@ SETTLED_STATES = tuple(s.value for s in JobState if not s.is_active)
 CONTENT_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 DASH_RUNS = re.compile(r"-{2,}")
 MAX_CONTENT_ID = 128
-
-_COLUMNS = (
-    "id, position, source, state, content_type, content_id, out_dir, info_json, result_json, "
-    "error, error_detail, hls_url, created_at, updated_at"
-)
-
-
-class JobRecord(BaseModel):
-    """One row of the queue: the source, where it is in its life, and what came of it."""
-
-    id: int
-    position: int
-    source: str
-    state: JobState
-    content_type: ContentType = ContentType.MOVIE
-    content_id: str = ""
-    out_dir: str | None = None
-    info: MediaInfo | None = None
-    result: JobResult | None = None
-    error: str | None = None
-    error_detail: str | None = None
-    hls_url: str | None = None
-    created_at: float = 0.0
-    updated_at: float = 0.0
-
-    @property
-    def name(self) -> str:
-        """The source's file name."""
-        return Path(self.source).name
 
 
 def db_path() -> Path:
@@ -107,47 +91,6 @@ def remove_partials(out_dir: Path) -> list[Path]:
     return [folder for folder in partial_folders(out_dir) if remove_owned(folder)]
 
 
-def _dump(model: BaseModel | None) -> str | None:
-    return model.model_dump_json() if model is not None else None
-
-
-def _load(model: type[Any], text: str | None) -> Any:
-    if not text:
-        return None
-    try:
-        return model.model_validate_json(text)
-    except ValidationError:
-        log.warning("ignoring an unreadable %s in the job store", model.__name__)
-        return None
-
-
-def _record(row: sqlite3.Row) -> JobRecord:
-    try:
-        content_type = ContentType(row["content_type"])
-    except ValueError:
-        content_type = ContentType.MOVIE
-    state = jobdb.read_state(row["state"])
-    error = row["error"]
-    if state.value != row["state"] and not error:
-        error = jobdb.unknown_state_message(row["state"])
-    return JobRecord(
-        id=row["id"],
-        position=row["position"],
-        source=row["source"],
-        state=state,
-        content_type=content_type,
-        content_id=row["content_id"],
-        out_dir=row["out_dir"],
-        info=_load(MediaInfo, row["info_json"]),
-        result=_load(JobResult, row["result_json"]),
-        error=error,
-        error_detail=row["error_detail"],
-        hls_url=row["hls_url"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
-
-
 class JobStore:
     """SQLite-backed queue and history. Open with ``JobStore.open()``; close when done."""
 
@@ -163,8 +106,8 @@ class JobStore:
     ) -> JobStore:
         """Open (creating or migrating if needed) the store at ``path`` (default ``db_path()``).
 
-        With ``recover``, jobs left active by a previous run become INTERRUPTED and their partial
-        output folders are removed; their ids are in ``store.recovered``. Waits up to
+        With ``recover``, jobs left active by an owner no longer alive become INTERRUPTED and their
+        partial output folders are removed (``recover_interrupted``); ids in ``store.recovered``. Waits up to
         ``busy_timeout`` s (default ``jobdb.BUSY_TIMEOUT``) for a lock held by another connection.
         Raises DamagedStoreError (SQLite reports the file corrupt or not a database),
         StoreUnavailableError (locked, unreadable, read-only) or NewerStoreError (written by a
@@ -213,29 +156,35 @@ class JobStore:
     def _select(self, where: str = "", args: Sequence[Any] = ()) -> list[JobRecord]:
         with self._lock:
             rows = self._db.execute(
-                f"SELECT {_COLUMNS} FROM jobs {where} ORDER BY position, id", args
+                f"SELECT {jobdb.COLUMNS} FROM jobs {where} ORDER BY position, id", args
             ).fetchall()
-        return [_record(r) for r in rows]
+        return [jobdb.read_record(r) for r in rows]
 
     def recover_interrupted(self) -> list[int]:
-        """Mark jobs left active as INTERRUPTED and clean their partial folders; return their ids.
+        """Mark jobs left active by a dead owner INTERRUPTED and clean their partial folders; their ids.
 
-        A job in a state this version does not know (the database was used by a newer version) is
-        treated the same way. Only partial folders the app made are removed.
+        Only jobs whose owner is not alive (``jobowner.owner_alive``; no owner counts as dead) are
+        recovered, and lose their owner: those another running app or command line drives are left
+        exactly as they are. A job in a state this version does not know (the database was used by a
+        newer version) is treated the same way. Only partial folders the app made are removed.
         """
         marks = ",".join("?" * len(SETTLED_STATES))
-        now = time.time()
         with self._transaction() as db:
-            stale = db.execute(
-                f"SELECT id, state, out_dir FROM jobs WHERE state NOT IN ({marks})", SETTLED_STATES
+            now = time.time()
+            rows = db.execute(
+                f"SELECT id, state, out_dir, owner FROM jobs WHERE state NOT IN ({marks})", SETTLED_STATES
             ).fetchall()
+            stale = [
+                (job_id, stored, out_dir) for job_id, stored, out_dir, owner in rows if not owner_alive(owner)
+            ]
             for job_id, stored, _ in stale:
                 if stored in ACTIVE_STATES:
                     message = f"interrupted while {stored}: the app stopped; retry to run it again"
                 else:
                     message = jobdb.unknown_state_message(stored)
                 db.execute(
-                    "UPDATE jobs SET state=?, error=?, error_detail=NULL, updated_at=? WHERE id=?",
+                    "UPDATE jobs SET state=?, error=?, error_detail=NULL, owner=NULL, updated_at=?"
+                    " WHERE id=?",
                     (JobState.INTERRUPTED.value, message, now, job_id),
                 )
                 db.execute(
@@ -252,11 +201,16 @@ class JobStore:
         self,
         sources: Sequence[str | Path],
         content_type: ContentType = ContentType.MOVIE,
+        *,
+        owner: str | None = None,
     ) -> list[JobRecord]:
-        """Append QUEUED jobs for ``sources`` (one transaction), each with a suggested content id."""
-        now = time.time()
+        """Append QUEUED jobs for ``sources`` (one transaction), each with a suggested content id.
+
+        ``owner`` (``jobowner.process_owner()``) is the process that will drive them, if any.
+        """
         ids: list[int] = []
         with self._transaction() as db:
+            now = time.time()
             taken = {r[0] for r in db.execute("SELECT content_id FROM jobs")}
             top = db.execute("SELECT COALESCE(MAX(position), 0) FROM jobs").fetchone()[0]
             for offset, source in enumerate(sources, start=1):
@@ -264,7 +218,7 @@ class JobStore:
                 taken.add(content_id)
                 cursor = db.execute(
                     "INSERT INTO jobs(position, source, state, content_type, content_id, created_at,"
-                    " updated_at) VALUES (?,?,?,?,?,?,?)",
+                    " updated_at, owner) VALUES (?,?,?,?,?,?,?,?)",
                     (
                         top + offset,
                         str(source),
@@ -273,6 +227,7 @@ class JobStore:
                         content_id,
                         now,
                         now,
+                        owner,
                     ),
                 )
                 assert cursor.lastrowid is not None
@@ -322,8 +277,8 @@ class JobStore:
 
         Returns the new records of the jobs that exist, in queue order.
         """
-        now = time.time()
         with self._transaction() as db:
+            now = time.time()
             for job_id, state, fields in changes:
                 self._apply_transition(db, now, job_id, state, dict(fields))
         return self.get_many([job_id for job_id, _, _ in changes])
@@ -352,7 +307,7 @@ class JobStore:
                 assignments = ", ".join(f"{name}=?" for name in columns)
                 db.execute(
                     f"UPDATE jobs SET {assignments}, updated_at=? WHERE id=?",
-                    (*columns.values(), time.time(), job_id),
+                    (*columns.values(), time.time(), job_id),  # stamped under the write lock
                 )
         return self.get(job_id)
 
@@ -361,10 +316,10 @@ class JobStore:
         columns: dict[str, Any] = {}
         for name, value in fields.items():
             if name in ("info", "result"):
-                columns[f"{name}_json"] = _dump(value)
+                columns[f"{name}_json"] = jobdb.dump(value)
             elif name == "content_type":
                 columns[name] = ContentType(value).value
-            elif name in ("content_id", "out_dir", "hls_url"):
+            elif name in ("content_id", "out_dir", "hls_url", "owner"):
                 columns[name] = value
             else:
                 raise TypeError(f"unknown job field {name!r}")
@@ -384,8 +339,54 @@ class JobStore:
             rest = [
                 r[0] for r in db.execute("SELECT id FROM jobs ORDER BY position, id") if r[0] not in listed
             ]
+            now = time.time()
             for position, job_id in enumerate([*ids, *rest], start=1):
-                db.execute("UPDATE jobs SET position=? WHERE id=?", (position, job_id))
+                db.execute(
+                    "UPDATE jobs SET position=?, updated_at=? WHERE id=? AND position!=?",
+                    (position, now, job_id, position),
+                )
+
+    def claim(self, ids: Sequence[int], owner: str) -> list[int]:
+        """Make ``owner`` the owner of those of the jobs ``ids`` that are free; returns their ids.
+
+        In one transaction: a job is taken when it has no owner, is ``owner``'s already, or its owner
+        is not alive (``jobowner.owner_alive``). Jobs another live process drives, or another
+        machine's, are left to it. Unknown ids are skipped; the result is in queue order.
+        """
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        with self._transaction() as db:
+            now = time.time()
+            rows = db.execute(
+                f"SELECT id, owner FROM jobs WHERE id IN ({marks}) ORDER BY position, id", list(ids)
+            ).fetchall()
+            claimed = [job_id for job_id, current in rows if current == owner or not owner_alive(current)]
+            for job_id in claimed:
+                db.execute("UPDATE jobs SET owner=?, updated_at=? WHERE id=?", (owner, now, job_id))
+        return claimed
+
+    def release(self, ids: Sequence[int], owner: str) -> None:
+        """Give up ``owner``'s hold on the jobs ``ids`` (those another owner holds are left alone)."""
+        with self._transaction() as db:
+            now = time.time()
+            for job_id in ids:
+                db.execute(
+                    "UPDATE jobs SET owner=NULL, updated_at=? WHERE id=? AND owner=?", (now, job_id, owner)
+                )
+
+    def changed_since(self, updated_after: float) -> list[JobRecord]:
+        """The jobs changed (or added) after ``updated_after`` (a unix time), in queue order.
+
+        Every change stamps ``updated_at`` while it holds the write lock, so a poller that passes the
+        newest ``updated_at`` it has seen misses nothing later commits change (removals: ``ids``).
+        """
+        return self._select("WHERE updated_at > ?", (updated_after,))
+
+    def ids(self) -> set[int]:
+        """The id of every job (cheap: to notice jobs another process removed)."""
+        with self._lock:
+            return {row[0] for row in self._db.execute("SELECT id FROM jobs")}
 
     def history(self, job_id: int) -> list[tuple[float, JobState, str | None]]:
         """The job's state transitions, oldest first: (unix time, state, error)."""

@@ -175,6 +175,10 @@ class LivePublisher:
         files = package_files(package_dir)
         with self._lock:
             submitted = set(self._submitted)
+        for item in files:
+            self._ctx.tracker.add(item.name, item.size)
+            if item.name not in submitted:
+                self._ctx.tracker.update(item.name, UploadState.QUEUED)
         for item in files[:-1]:
             if item.name not in submitted:
                 self._offer(item.path)

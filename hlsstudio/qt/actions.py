@@ -9,10 +9,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar, QToolButton, QWidget
 
+from hlsstudio.core.jobs.actions import RETRYABLE, WAITING
 from hlsstudio.core.jobstore import JobRecord
 from hlsstudio.core.models import JobState
 from hlsstudio.qt.icons import icon
-from hlsstudio.qt.queue_controller import RETRYABLE, WAITING
 
 if TYPE_CHECKING:
     from hlsstudio.qt.queue_controller import QueueController

@@ -7,11 +7,15 @@ encode never holds up a probe.
 
 from __future__ import annotations
 
+import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from PySide6.QtCore import QRunnable, QThread, QThreadPool
+
+from hlsstudio.core.jobs.executor import Lane, Work
 
 IO_THREADS = 4
 
@@ -101,3 +105,54 @@ def thread_pools(concurrent_jobs: int = 1) -> Pools:
 def sync_pools() -> Pools:
     """Both pools synchronous (tests where determinism matters)."""
     return Pools(encode=SyncPool(), io=SyncPool())
+
+
+class _Work(QRunnable):
+    """One piece of the job service's work as a runnable (the service never lets it raise)."""
+
+    def __init__(self, work: Work, done: Callable[[_Work], None]) -> None:
+        super().__init__()
+        self._work, self._done = work, done
+
+    def run(self) -> None:
+        try:
+            self._work()
+        finally:
+            self._done(self)
+
+
+class QtExecutor:
+    """The job service's executor in the desktop app: its lanes are the app's QThreadPools
+    (``Lane.ENCODE`` -> ``pools.encode``, ``Lane.IO`` -> ``pools.io``)."""
+
+    def __init__(self, pools: Pools) -> None:
+        self.pools = pools
+        self._lock = threading.Lock()
+        self._alive: set[_Work] = set()  # Python must hold a runnable until it has run
+
+    def _pool(self, lane: Lane) -> Pool:
+        return self.pools.encode if lane is Lane.ENCODE else self.pools.io
+
+    def submit(self, lane: Lane, work: Work) -> None:
+        """Start ``work`` on the lane's pool."""
+        runnable = _Work(work, self._forget)
+        with self._lock:
+            self._alive.add(runnable)
+        self._pool(lane).start(runnable)
+
+    def _forget(self, runnable: _Work) -> None:
+        with self._lock:
+            self._alive.discard(runnable)
+
+    def set_capacity(self, lane: Lane, count: int) -> None:
+        """Size the lane's pool (``Lane.ENCODE``: the "concurrent jobs" setting)."""
+        self._pool(lane).setMaxThreadCount(max(1, count))
+
+    def discard_pending(self) -> None:
+        """Drop runnables that have not started."""
+        self.pools.io.clear()
+        self.pools.encode.clear()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for both pools (``timeout`` s each; None: as long as it takes)."""
+        return self.pools.wait(-1 if timeout is None else int(timeout * 1000))

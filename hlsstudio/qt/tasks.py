@@ -9,27 +9,22 @@ from __future__ import annotations
 
 import hashlib
 import os
-import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 
 from hlsstudio.core.command import build_poster_command
 from hlsstudio.core.errors import HlsStudioError
 from hlsstudio.core.ladder import default_ladder
 from hlsstudio.core.manage import VIDEO_EXTENSIONS
-from hlsstudio.core.models import ContentType, EncodeSettings, JobResult, MediaInfo, PublishResult
-from hlsstudio.core.ownership import remove_owned
+from hlsstudio.core.models import EncodeSettings, MediaInfo
 from hlsstudio.core.paths import cache_dir, default_local_publish_dir
-from hlsstudio.core.pipeline import JobCallbacks, JobRequest, run_job
 from hlsstudio.core.planning import build_plan
-from hlsstudio.core.probe import probe_file
 from hlsstudio.core.proc import TimedOut, run_bounded
-from hlsstudio.core.publish import PublishOptions, UploadProgress, publish_package
 from hlsstudio.core.settings import DestinationSettings
 from hlsstudio.core.storage import secrets
 from hlsstudio.core.storage.config import ENV_NAMES, SECRET_KEY_ENV, destination_from_settings, read_dotenv
 from hlsstudio.core.storage.s3 import S3Destination
-from hlsstudio.core.toolchain import Toolchain, find_binary, locate_toolchain
+from hlsstudio.core.toolchain import Toolchain
 
 THUMBNAIL_WIDTH = 320
 THUMBNAIL_TIMEOUT = 30.0
@@ -61,90 +56,6 @@ def scan_paths(paths: Iterable[Path]) -> list[Path]:
         elif path.exists():
             found.setdefault(path.resolve(), None)
     return list(found)
-
-
-def probe_source(path: Path, ffprobe_setting: str = "") -> MediaInfo:
-    """ffprobe ``path`` with the configured (or found) ffprobe, at a lower CPU priority.
-
-    Raises ToolchainError, ProbeError.
-    """
-    ffprobe, _ = find_binary("ffprobe", ffprobe_setting or None)
-    return probe_file(ffprobe, path, background=True)
-
-
-def locate(ffmpeg_setting: str = "", ffprobe_setting: str = "", refresh: bool = False) -> Toolchain:
-    """The toolchain (binaries and capabilities). Raises ToolchainError."""
-    return locate_toolchain(ffmpeg_setting or None, ffprobe_setting or None, refresh=refresh)
-
-
-def run_encode_job(
-    request: JobRequest,
-    *,
-    toolchain: Toolchain,
-    info: MediaInfo | None,
-    destination_settings: DestinationSettings | None,
-    keep_local: bool,
-    callbacks: JobCallbacks,
-    cancel: threading.Event,
-) -> JobResult:
-    """``run_job`` with a destination resolved here (keyring and all, off the GUI thread).
-
-    When publishing is wanted but the destination cannot be built, the package is still made and
-    the result is "failed" with the reason, so a retry only publishes.
-    """
-    destination, problem = None, None
-    if destination_settings is not None:
-        try:
-            destination = destination_from_settings(destination_settings)
-        except HlsStudioError as exc:
-            problem = exc
-    result = run_job(
-        request,
-        toolchain=toolchain,
-        destination=destination,
-        callbacks=callbacks,
-        cancel=cancel,
-        info=info,
-        keep_local=keep_local,
-    )
-    if problem is not None and result.status == "completed":
-        return result.model_copy(
-            update={
-                "status": "failed",
-                "error": f"not published: {problem.message}",
-                "error_detail": problem.detail or None,
-            }
-        )
-    return result
-
-
-def publish_output(
-    package_dir: Path,
-    settings: DestinationSettings,
-    content_type: ContentType,
-    content_id: str,
-    *,
-    keep_local: bool,
-    on_progress: Callable[[UploadProgress], None],
-    cancel: threading.Event,
-) -> PublishResult:
-    """Publish a finished package folder; delete it afterwards unless ``keep_local``.
-
-    Raises ConfigError (destination or content id), StorageError, CancelledError.
-    """
-    destination = destination_from_settings(settings)
-    result = publish_package(
-        package_dir,
-        destination,
-        content_type,
-        content_id,
-        options=PublishOptions.from_settings(settings),
-        on_progress=on_progress,
-        cancel=cancel,
-    )
-    if not keep_local:
-        remove_owned(package_dir)
-    return result
 
 
 def destination_summary(settings: DestinationSettings) -> tuple[bool, str]:

@@ -12,17 +12,12 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, Signal
 
 from hlsstudio.core.errors import HlsStudioError
-from hlsstudio.core.models import ContentType, JobResult, JobState, MediaInfo, Progress
-from hlsstudio.core.pipeline import JobCallbacks, JobRequest
 from hlsstudio.core.publish import UploadProgress
-from hlsstudio.core.settings import DestinationSettings
-from hlsstudio.core.toolchain import Toolchain
 from hlsstudio.qt import tasks
 
 log = logging.getLogger(__name__)
@@ -87,132 +82,3 @@ class CallWorker(QRunnable):
         else:
             self.signals.done.emit(self.tag, value)
         self.signals.released.emit(self.serial)
-
-
-class JobSignals(QObject):
-    """Signals of one encode job (the int is the job id)."""
-
-    state = Signal(int, object)  # JobState
-    progress = Signal(int, object)  # Progress
-    upload = Signal(int, object)  # UploadProgress
-    finished = Signal(int, object)  # JobResult
-
-
-class JobWorker(QRunnable):
-    """Transcodes one source (and publishes it when asked) through ``core.pipeline.run_job``."""
-
-    def __init__(
-        self,
-        job_id: int,
-        request: JobRequest,
-        *,
-        toolchain: Toolchain,
-        info: MediaInfo | None,
-        destination_settings: DestinationSettings | None,
-        keep_local: bool,
-        not_published: str | None = None,
-    ) -> None:
-        super().__init__()
-        self.job_id = job_id
-        self.request = request
-        self.toolchain = toolchain
-        self.info = info
-        self.destination_settings = destination_settings
-        self.keep_local = keep_local
-        self.not_published = not_published
-        """Why a publish that was wanted cannot happen (the encode still runs; the result says why)."""
-        self.cancel = threading.Event()
-        self.signals = JobSignals()
-
-    def _callbacks(self) -> JobCallbacks:
-        job_id, signals = self.job_id, self.signals
-
-        def on_state(state: JobState) -> None:
-            signals.state.emit(job_id, state)
-
-        def on_progress(progress: Progress) -> None:
-            signals.progress.emit(job_id, progress)
-
-        def on_upload(report: UploadProgress) -> None:
-            signals.upload.emit(job_id, report)
-
-        return JobCallbacks(on_state=on_state, on_progress=on_progress, on_upload=UploadThrottle(on_upload))
-
-    def run(self) -> None:
-        try:
-            result = tasks.run_encode_job(
-                self.request,
-                toolchain=self.toolchain,
-                info=self.info,
-                destination_settings=self.destination_settings,
-                keep_local=self.keep_local,
-                callbacks=self._callbacks(),
-                cancel=self.cancel,
-            )
-        except Exception as exc:  # run_job does not raise for a job's failure; this is a bug
-            log.exception("job %s crashed", self.job_id)
-            message, detail = tasks.describe_exception(exc)
-            result = JobResult(
-                status="failed", source=str(self.request.source), error=message, error_detail=detail
-            )
-        if self.not_published and result.status == "completed":
-            # as when the destination cannot be built: the package is made, a retry only publishes
-            error = f"not published: {self.not_published}"
-            result = result.model_copy(update={"status": "failed", "error": error, "error_detail": None})
-        self.signals.finished.emit(self.job_id, result)
-
-
-class PublishSignals(QObject):
-    """Signals of one publish (the int is the job id)."""
-
-    upload = Signal(int, object)  # UploadProgress
-    finished = Signal(int, object)  # PublishResult
-    failed = Signal(int, object)  # HlsStudioError (CancelledError when cancelled)
-
-
-class PublishWorker(QRunnable):
-    """Publishes a finished package folder through ``core.publish.publish_package``."""
-
-    def __init__(
-        self,
-        job_id: int,
-        package_dir: Path,
-        settings: DestinationSettings,
-        content_type: ContentType,
-        content_id: str,
-        *,
-        keep_local: bool,
-    ) -> None:
-        super().__init__()
-        self.job_id = job_id
-        self.package_dir = package_dir
-        self.settings = settings
-        self.content_type = content_type
-        self.content_id = content_id
-        self.keep_local = keep_local
-        self.cancel = threading.Event()
-        self.signals = PublishSignals()
-
-    def run(self) -> None:
-        job_id, signals = self.job_id, self.signals
-
-        def on_progress(report: UploadProgress) -> None:
-            signals.upload.emit(job_id, report)
-
-        try:
-            result = tasks.publish_output(
-                self.package_dir,
-                self.settings,
-                self.content_type,
-                self.content_id,
-                keep_local=self.keep_local,
-                on_progress=UploadThrottle(on_progress),
-                cancel=self.cancel,
-            )
-        except Exception as exc:
-            if not isinstance(exc, HlsStudioError):
-                log.exception("publishing job %s crashed", job_id)
-                exc = HlsStudioError(*tasks.describe_exception(exc))
-            signals.failed.emit(job_id, exc)
-            return
-        signals.finished.emit(job_id, result)

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
+from hlsstudio.core.jobs import work
 from hlsstudio.core.jobstore import JobRecord
 from hlsstudio.core.models import JobState, MediaInfo
-from hlsstudio.qt import tasks
 from hlsstudio.qt.intake import probe_slots
 from hlsstudio.qt.job_table_model import Column, ProgressRole
 from tests.qt.helpers import WindowFactory, drop, record_named, wait_ready, wait_state
@@ -111,7 +111,7 @@ def test_many_dropped_files_are_probed_a_few_at_a_time_and_stored_in_batches(
     files.append(bad_file)
     running, most = [0], [0]
     lock = threading.Lock()
-    real_probe = tasks.probe_source
+    real_probe = work.probe_source
 
     def counting_probe(path: Path, ffprobe_setting: str = "") -> MediaInfo:
         with lock:
@@ -123,7 +123,7 @@ def test_many_dropped_files_are_probed_a_few_at_a_time_and_stored_in_batches(
             with lock:
                 running[0] -= 1
 
-    monkeypatch.setattr(tasks, "probe_source", counting_probe)
+    monkeypatch.setattr(work, "probe_source", counting_probe)
     window = make_window()
     window.controller.intake.slots = 2
     store = window.controller.store

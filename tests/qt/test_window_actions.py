@@ -91,7 +91,10 @@ def test_copy_url_puts_every_selected_url_on_the_clipboard(
     window = make_window(pools=sync_pools())
     jobs = window.controller.add_files(text_files(tmp_path, 2))
     for n, job in enumerate(jobs):
-        window.controller.transition(job.id, JobState.DONE, hls_url=f"https://cdn.test/{n}/master.m3u8")
+        published = window.controller.store.transition(  # a stand-in for two published titles
+            job.id, JobState.DONE, hls_url=f"https://cdn.test/{n}/master.m3u8"
+        )
+        window.controller.model.update_record(published)  # type: ignore[arg-type]
     select_ids(window, [j.id for j in jobs])
 
     assert window.commands.copy_url.isEnabled()

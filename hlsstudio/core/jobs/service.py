@@ -1,0 +1,353 @@
+"""The job service: the one authority on a job's life, shared by the desktop app and the command line.
+
+It owns the queue (order, concurrency, pause, cancel, retry, retry that only publishes), decides
+every state change (checked against ``states.TRANSITIONS``, stored in the job store first, then
+announced as an event), and runs the work through an executor. Front ends call its commands and
+subscribe to its events; none of them decides a state. Safe to call from any thread; events come on
+the thread that caused them (a GUI hands them to its own).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from hlsstudio.core.jobs import events as ev
+from hlsstudio.core.jobs import work
+from hlsstudio.core.jobs.actions import WAITING, JobActions
+from hlsstudio.core.jobs.context import JobCallbacks, JobRequest
+from hlsstudio.core.jobs.executor import Executor, Lane
+from hlsstudio.core.jobs.probing import Answer, ProbeLine
+from hlsstudio.core.jobs.publishing import PublishLine
+from hlsstudio.core.jobs.states import check_transition
+from hlsstudio.core.jobstore import JobRecord, JobStore, suggest_content_id
+from hlsstudio.core.models import (
+    ContentType,
+    JobResult,
+    JobState,
+    Ladder,
+    Rung,
+    ladder_problems,
+)
+from hlsstudio.core.settings import AppSettings
+from hlsstudio.core.toolchain import Toolchain, locate_toolchain
+
+log = logging.getLogger(__name__)
+
+FINAL = {"completed": JobState.DONE, "cancelled": JobState.CANCELLED}
+Change = tuple[int, JobState, dict[str, Any]]
+
+
+class JobService(JobActions):
+    """Queue, state machine, persistence and execution of jobs. See the module docstring."""
+
+    def __init__(
+        self, store: JobStore, executor: Executor, settings: AppSettings, *, owner: str | None = None
+    ):
+        self.store, self.executor, self.settings, self.owner = store, executor, settings, owner
+        self.bus = ev.EventBus()
+        self._lock = threading.RLock()
+        self._encodes: dict[int, tuple[threading.Event, Path]] = {}
+        self._probing_now: set[int] = set()
+        self.toolchain: Toolchain | None = None
+        self.toolchain_error: str | None = None
+        self.ladder: Ladder | None = None
+        self.ladder_problems: list[str] = []
+        self.running = False
+        self.closing = False
+        self.run_counts = [0, 0]
+        self.probes = ProbeLine(
+            executor,
+            source_of=self._source_of,
+            wanted=self._probe_wanted,
+            started=self._probe_started,
+            store=self._store_answers,
+            ffprobe=lambda: self.settings.ffprobe_path,
+        )
+        self.publishing = PublishLine(executor, self._publish_work, self._published)
+        self.set_ladder(list(settings.ladder))
+
+    # ---- events and state
+
+    def subscribe(self, subscriber: ev.Subscriber) -> Callable[[], None]:
+        """Receive every event from now on; returns the function that stops it."""
+        return self.bus.subscribe(subscriber)
+
+    def _say(self, text: str, job_id: int | None = None) -> None:
+        self.bus.emit(ev.LogLine(text, job_id))
+
+    def record(self, job_id: int) -> JobRecord | None:
+        """The job as the service sees it (stored state, or Probing while its probe runs)."""
+        found = self.store.get(job_id)
+        if found is not None and job_id in self._probing_now and found.state is JobState.QUEUED:
+            return found.model_copy(update={"state": JobState.PROBING})
+        return found
+
+    def transition_many(self, changes: Sequence[Change]) -> list[JobRecord]:
+        """Store state changes in one transaction (each checked against the table), then announce them.
+
+        Raises IllegalTransition (nothing stored) when one of them is not allowed.
+        """
+        if not changes or self.closing:
+            return []
+        with self._lock:
+            expected: dict[int, JobState] = {}  # each job's state as the batch leaves it so far
+            for job_id, state, _ in changes:
+                if job_id not in expected:
+                    current = self.store.get(job_id)
+                    if current is None:
+                        continue
+                    expected[job_id] = current.state
+                if expected[job_id] is not state:
+                    check_transition(expected[job_id], state)
+                expected[job_id] = state
+            records = self.store.transition_many(list(changes))
+        self.bus.emit(ev.JobsChanged(tuple(records)))
+        return records
+
+    def transition(self, job_id: int, state: JobState, **fields: Any) -> JobRecord | None:
+        """One ``transition_many`` change; ``error``/``error_detail`` fields replace the stored ones."""
+        found = self.transition_many([(job_id, state, fields)])
+        return found[0] if found else None
+
+    def update(self, job_id: int, **fields: Any) -> JobRecord | None:
+        """Change a job's fields other than its state (content type and id)."""
+        record = self.store.update(job_id, **fields)
+        if record is not None:
+            self.bus.emit(ev.JobsChanged((record,)))
+        return record
+
+    # ---- start-up, settings, toolchain
+
+    def load(self) -> list[JobRecord]:
+        """The stored queue; probes what was never probed and locates FFmpeg."""
+        records = self.store.jobs()
+        self.probes.add([r.id for r in records if r.state in (JobState.QUEUED, JobState.PROBING)])
+        self.locate_toolchain()
+        return records
+
+    def locate_toolchain(self, refresh: bool = False) -> None:
+        """Find ffmpeg/ffprobe and their capabilities on the I/O lane."""
+        self.toolchain_error = None
+        paths = (self.settings.ffmpeg_path or None, self.settings.ffprobe_path or None)
+
+        def find() -> None:
+            try:
+                toolchain, error = locate_toolchain(*paths, refresh=refresh), None
+            except Exception as exc:
+                toolchain, error = None, getattr(exc, "message", str(exc))
+            self.toolchain, self.toolchain_error = toolchain, error
+            self.bus.emit(ev.ToolchainChanged(toolchain, error))
+            self.bus.emit(ev.BlockersChanged(tuple(self.start_blockers())))
+            if toolchain is not None:
+                self.schedule()
+
+        self.executor.submit(Lane.IO, find)
+
+    def apply_settings(self, settings: AppSettings) -> None:
+        """Use new settings for jobs that start from now on (running jobs keep their snapshot)."""
+        old, self.settings = self.settings, settings
+        self.executor.set_capacity(Lane.ENCODE, settings.concurrent_jobs)
+        if (old.ffmpeg_path, old.ffprobe_path) != (settings.ffmpeg_path, settings.ffprobe_path):
+            self.locate_toolchain()
+        self.schedule()
+
+    def set_ladder(self, rungs: list[Rung] | None, problems: list[str] | None = None) -> None:
+        """Use these rungs for jobs that start from now on; ``rungs=None`` with problems blocks Start."""
+        if rungs is not None and problems is None:
+            problems = ladder_problems(rungs)
+        self.ladder_problems = list(problems or [])
+        self.ladder = Ladder(rungs=rungs) if rungs is not None and not self.ladder_problems else None
+        self.bus.emit(ev.BlockersChanged(tuple(self.start_blockers())))
+
+    def start_blockers(self) -> list[str]:
+        """Why the queue cannot start (empty: it can)."""
+        reasons = [f"Ladder: {p}" for p in self.ladder_problems]
+        if self.toolchain_error:
+            reasons.append(self.toolchain_error)
+        return reasons
+
+    # ---- adding and probing
+
+    def add(
+        self,
+        sources: Sequence[str | Path],
+        content_type: ContentType | None = None,
+        *,
+        failed: dict[str, str] | None = None,
+    ) -> list[JobRecord]:
+        """Append QUEUED jobs for ``sources`` (one transaction) and probe them. ``failed`` maps sources
+        that cannot be used at all (e.g. an undecodable name) to the reason they fail with at once."""
+        kind = content_type or ContentType(self.settings.default_content_type)
+        records = self.store.add([str(s) for s in sources], kind, owner=self.owner)
+        self.bus.emit(ev.JobsAdded(tuple(records)))
+        failed = failed or {}
+        bad = [(r.id, JobState.FAILED, {"error": failed[r.source]}) for r in records if r.source in failed]
+        self.transition_many(bad)
+        self.probes.add([r.id for r in records if r.source not in failed])
+        return records
+
+    def _source_of(self, job_id: int) -> Path | None:
+        record = self.store.get(job_id)
+        return Path(record.source) if record is not None else None
+
+    def _probe_wanted(self, job_id: int) -> bool:
+        record = self.store.get(job_id)
+        return not self.closing and record is not None and record.state is JobState.QUEUED
+
+    def _probe_started(self, job_id: int) -> None:
+        self._probing_now.add(job_id)
+        record = self.record(job_id)
+        if record is not None and not self.closing:
+            self.bus.emit(ev.JobsChanged((record,)))
+
+    def _store_answers(self, answers: list[Answer]) -> None:
+        for job_id, _, _ in answers:
+            self._probing_now.discard(job_id)
+        self.transition_many(answers)
+        if any(state is JobState.READY for _, state, _ in answers):
+            self.schedule()
+        self.check_finished()
+
+    # ---- running the queue
+
+    def start(self) -> bool:
+        """Run READY jobs in queue order; False (with a message) when something blocks it."""
+        blockers = self.start_blockers()
+        if blockers:
+            self._say(f"Cannot start: {blockers[0]}")
+            return False
+        if not any(r.state in WAITING for r in self.store.jobs()) and not self._encodes:
+            self._say("Nothing to run: add files, or retry failed jobs")
+        if not self.running:
+            log.info("queue started")
+            self.running, self.run_counts = True, [0, 0]
+            self.bus.emit(ev.QueueRunning(True))
+        self.schedule()
+        return True
+
+    def pause(self) -> None:
+        """Start no new job; running ones finish."""
+        if self.running:
+            self.running = False
+            self.bus.emit(ev.QueueRunning(False))
+            self._say("Queue paused: running jobs finish, no new job starts")
+
+    def schedule(self) -> None:
+        """Start READY jobs (queue order) while the queue runs and encode slots are free."""
+        while True:
+            with self._lock:
+                if self.closing or not self.running or self.toolchain is None or self.ladder is None:
+                    return
+                if len(self._encodes) >= self.settings.concurrent_jobs:
+                    break
+                busy = {out for _, out in self._encodes.values()}
+                ready = (r for r in self.store.jobs() if r.state is JobState.READY and self._mine(r))
+                record = next((r for r in ready if self._out_dir(r) not in busy), None)
+                if record is None:
+                    break
+                job, cancel = self._launch(record)
+            self.executor.submit(Lane.ENCODE, functools.partial(self._run, job, cancel))
+        self.check_finished()
+
+    def _mine(self, record: JobRecord) -> bool:
+        return self.owner is None or record.owner in (None, self.owner)
+
+    def _out_dir(self, record: JobRecord) -> Path:
+        """The package folder a job writes: the content id (or one made from the file name)."""
+        valid_id = work.content_id_problem(record.content_id) is None
+        folder_name = record.content_id if valid_id else suggest_content_id(record.source)
+        return self.settings.resolved_output_dir() / folder_name
+
+    def _launch(
+        self, record: JobRecord, out_dir: Path | None = None
+    ) -> tuple[work.EncodeJob, threading.Event]:
+        assert self.ladder is not None
+        snapshot = work.JobSnapshot.of(self.settings, self.ladder)
+        out_dir = self._out_dir(record)
+        id_problem = work.content_id_problem(record.content_id) if snapshot.auto_publish else None
+        publish = snapshot.auto_publish and id_problem is None
+        request = JobRequest(
+            source=Path(record.source),
+            out_dir=out_dir,
+            ladder=snapshot.ladder,
+            settings=snapshot.encode,
+            content_type=record.content_type if publish else None,
+            content_id=record.content_id if publish else None,
+            job=str(record.id),
+        )
+        cancel = threading.Event()
+        self._encodes[record.id] = (cancel, out_dir)
+        fields = {"out_dir": str(out_dir), "result": None, "hls_url": None, "owner": self.owner}
+        self.transition(record.id, JobState.TRANSCODING, **fields)
+        job = work.EncodeJob(request, record.info, snapshot, snapshot.auto_publish, id_problem)
+        return job, cancel
+
+    def _run(self, job: work.EncodeJob, cancel: threading.Event) -> None:
+        job_id = int(job.request.job)
+        assert self.toolchain is not None
+        callbacks = JobCallbacks(
+            on_state=lambda state: self._on_job_state(job_id, state),
+            on_progress=lambda progress: self.bus.emit(ev.EncodeProgress(job_id, progress)),
+            on_upload=lambda report: self.bus.emit(ev.UploadReport(job_id, report)),
+        )
+        result = work.run_encode_job(job, self.toolchain, callbacks, cancel)
+        self._finished(job_id, result)
+
+    def _on_job_state(self, job_id: int, state: JobState) -> None:
+        record = None if self.closing else self.store.get(job_id)
+        if record is None or state.is_terminal or state is record.state:
+            return  # the final state comes with the result
+        self.transition(job_id, state)
+        if state is JobState.PUBLISHING:
+            self.bus.emit(ev.PublishStarted(job_id))
+
+    def _finished(self, job_id: int, result: JobResult) -> None:
+        if self.closing:
+            with self._lock:
+                self._encodes.pop(job_id, None)
+            return  # shut down: the job was recorded as interrupted, the store may be closed
+        record = self.store.get(job_id)
+        if record is not None:
+            state = FINAL.get(result.status, JobState.FAILED)
+            error = f": {result.error}" if result.error else ""
+            log.info("job %s (%s) %s%s", job_id, record.name, state.value, error)
+            self.run_counts[0 if state is JobState.DONE else 1] += 1
+            fields = {"error": result.error, "error_detail": result.error_detail, "result": result}
+            fields.update(hls_url=result.hls_url, out_dir=result.output_dir or record.out_dir)
+            self.transition(job_id, state, **fields)
+            if record.state is JobState.PUBLISHING:
+                self.bus.emit(ev.PublishFinished(job_id))
+        with self._lock:  # the slot is freed only once the final state is stored
+            self._encodes.pop(job_id, None)
+        self.schedule()
+
+    def check_finished(self) -> None:
+        """When the running queue has nothing left to do: stop and announce it."""
+        with self._lock:
+            if not self.running or self._encodes or self.publishing.busy:
+                return
+            if self.probes.probing or any(r.state in WAITING and self._mine(r) for r in self.store.jobs()):
+                return
+            self.running = False
+        self.bus.emit(ev.QueueRunning(False))
+        done, failed = self.run_counts
+        if done or failed:
+            self.bus.emit(ev.QueueFinished(done, failed))
+
+    def shutdown(self, wait_s: float = 15.0) -> None:
+        """Cancel everything, wait for the work, and record running jobs as interrupted."""
+        self.running = False
+        running = list(self._encodes) + self.publishing.cancel_all()
+        for cancel, _ in list(self._encodes.values()):
+            cancel.set()
+        self.probes.clear()
+        self.executor.discard_pending()
+        self.closing = True
+        self.executor.wait(wait_s)
+        for job_id in running:
+            self.store.transition(job_id, JobState.INTERRUPTED, error="interrupted: the app was closed")
