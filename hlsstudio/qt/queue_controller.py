@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from hlsstudio.core.jobowner import process_owner
 from hlsstudio.core.jobs import events as ev
@@ -31,6 +31,16 @@ from hlsstudio.qt.pools import Pools, QtExecutor
 from hlsstudio.qt.workers import CallWorker, UploadThrottle
 
 log = logging.getLogger(__name__)
+
+
+FOLLOW_MS = 1000  # how often jobs other processes (a command-line batch) change are looked for
+
+
+def others_changes(store: JobStore, since: float, owner: str) -> tuple[list[JobRecord], set[int], float]:
+    """(jobs another process changed after ``since``, every job id, the newest change seen)."""
+    changed = [r for r in store.changed_since(since) if r.owner not in (None, owner)]
+    newest = max([since, *(r.updated_at for r in changed)])
+    return changed, store.ids(), newest
 
 
 class QueueController(QObject):
@@ -65,6 +75,11 @@ class QueueController(QObject):
         self.intake = Intake(self.service, self.run_call, self)
         self.intake.message.connect(self.message)
         self.model.set_ladder(self.service.ladder)
+        self._followed_until = 0.0
+        self._following = False
+        self._follow = QTimer(self)
+        self._follow.setInterval(FOLLOW_MS)
+        self._follow.timeout.connect(self._look_for_others)
 
     # ---- what the service knows, as the window reads it
 
@@ -187,8 +202,12 @@ class QueueController(QObject):
     # ---- commands: each goes to the service
 
     def load(self) -> None:
-        """Show the stored queue, probe what was never probed, and find the toolchain."""
-        self.model.set_records(self.store.jobs())
+        """Show the stored queue, probe what was never probed, and find the toolchain; from then on,
+        follow the jobs another process (a command-line batch) adds or changes in the same store."""
+        records = self.store.jobs()
+        self._followed_until = max([0.0, *(r.updated_at for r in records)])
+        self.model.set_records(records)
+        self._follow.start()
         if self.store.recovered:
             n = len(self.store.recovered)
             self.message.emit(f"{n} job{'s' * (n != 1)} interrupted by the last exit: retry to run again")
@@ -266,6 +285,34 @@ class QueueController(QObject):
         if not self._shut:
             self.service.update(job_id, **{field: value})
 
+    def _look_for_others(self) -> None:
+        if self._following or self._shut or self.service.closing:
+            return
+        self._following = True
+        owner = self.service.owner or ""
+        worker = CallWorker("follow", others_changes, self.store, self._followed_until, owner)
+        worker.signals.done.connect(self._on_others)
+        worker.signals.failed.connect(self._on_follow_failed)
+        self.run_call(worker)
+
+    def _on_others(self, _tag: object, found: tuple[list[JobRecord], set[int], float]) -> None:
+        self._following = False
+        changed, ids, self._followed_until = found
+        if self._shut:
+            return
+        known = {r.id for r in self.model.records()}
+        self.model.append_records([r for r in changed if r.id not in known])
+        for record in changed:
+            if record.id in known:
+                self.model.update_record(record)
+        gone = known - ids
+        if gone:
+            self.model.remove_ids(gone)
+
+    def _on_follow_failed(self, _tag: object, error: object) -> None:
+        self._following = False
+        log.warning("could not follow the job store: %s", error)
+
     def run_call(self, worker: CallWorker) -> None:
         """Run a CallWorker on the io pool, keeping it alive until its last signal arrives."""
         self._calls[worker.serial] = worker
@@ -277,5 +324,6 @@ class QueueController(QObject):
 
     def shutdown(self, wait_ms: int = 15_000) -> None:
         """Cancel everything, wait for the workers, and record running jobs as interrupted."""
+        self._follow.stop()
         self.service.shutdown(wait_ms / 1000)
         self._shut = True

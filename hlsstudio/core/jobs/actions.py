@@ -43,6 +43,7 @@ class JobActions:
     schedule: Callable[[], None]
     check_finished: Callable[[], None]
     _say: Callable[..., None]
+    _mine: Callable[[JobRecord], bool]
 
     def cancel(self, ids: Sequence[int]) -> None:
         """Cancel jobs at whatever stage they are; waiting ones become Cancelled at once."""
@@ -50,7 +51,9 @@ class JobActions:
             record = self.record(job_id)
             if record is None:
                 continue
-            if job_id in self._encodes:
+            if not self._mine(record):
+                self._say(f"{record.name}: another HLS Studio runs this job; cancel it there", job_id)
+            elif job_id in self._encodes:
                 self._encodes[job_id][0].set()
             elif not self._cancel_publish(job_id) and record.state in WAITING:
                 self._probing_now.discard(job_id)
@@ -64,6 +67,9 @@ class JobActions:
         for job_id in ids:
             record = self.store.get(job_id)
             if record is None or record.state not in RETRYABLE or job_id in self._encodes:
+                continue
+            if not self._mine(record):
+                self._say(f"{record.name}: another HLS Studio runs this job; retry it there", job_id)
                 continue
             retried += 1
             if work.intact_package(record) is not None:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from hlsstudio.core.jobowner import owner_alive
 from hlsstudio.core.jobs import events as ev
 from hlsstudio.core.jobs import work
 from hlsstudio.core.jobs.actions import WAITING, JobActions
@@ -126,7 +127,8 @@ class JobService(JobActions):
     def load(self) -> list[JobRecord]:
         """The stored queue; probes what was never probed and locates FFmpeg."""
         records = self.store.jobs()
-        self.probes.add([r.id for r in records if r.state in (JobState.QUEUED, JobState.PROBING)])
+        waiting = (JobState.QUEUED, JobState.PROBING)
+        self.probes.add([r.id for r in records if r.state in waiting and self._mine(r)])
         self.locate_toolchain()
         return records
 
@@ -255,7 +257,10 @@ class JobService(JobActions):
         self.check_finished()
 
     def _mine(self, record: JobRecord) -> bool:
-        return self.owner is None or record.owner in (None, self.owner)
+        """Whether this service may drive the job: nobody else (a live app or command line) does."""
+        if self.owner is None or record.owner in (None, self.owner):
+            return True
+        return not owner_alive(record.owner)
 
     def _out_dir(self, record: JobRecord) -> Path:
         """The package folder a job writes: the content id (or one made from the file name)."""
