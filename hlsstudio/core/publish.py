@@ -39,7 +39,7 @@ from hlsstudio.core.builds import (
 )
 from hlsstudio.core.errors import CancelledError, StorageError
 from hlsstudio.core.models import ContentType, PublishResult
-from hlsstudio.core.settings import DestinationSettings, load_settings
+from hlsstudio.core.settings import DestinationSettings
 from hlsstudio.core.storage.base import MASTER_NAME, Destination, ObjectInfo, content_prefix
 from hlsstudio.core.storage.config import resolve_webhook
 from hlsstudio.core.storage.content_types import cache_control_for, content_type_for
@@ -291,7 +291,7 @@ def open_upload(
         title,
         build,
         existing,
-        options or PublishOptions.from_settings(load_settings().destination),
+        options or PublishOptions(),
         Tracker([], on_progress),
         cancel or threading.Event(),
     )

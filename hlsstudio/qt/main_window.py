@@ -30,6 +30,7 @@ from hlsstudio.core.jobstore import JobRecord, JobStore
 from hlsstudio.core.logs import log_file
 from hlsstudio.core.models import Rung
 from hlsstudio.core.settings import AppSettings, save_settings
+from hlsstudio.core.storage.config import destination_summary
 from hlsstudio.qt import tasks, window_layout
 from hlsstudio.qt.actions import build_menus, build_toolbar, create_actions, row_menu, update_action_states
 from hlsstudio.qt.icons import app_icon
@@ -213,7 +214,7 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _show_destination(self) -> None:
-        _, where = tasks.destination_summary(self.settings.destination)
+        _, where = destination_summary(self.settings.destination)
         self.destination_label.setText(f"Publishing to {where}")
         self.publish_panel.refresh_destination()
 

@@ -17,12 +17,12 @@ from hlsstudio.core.errors import HlsStudioError
 from hlsstudio.core.ladder import default_ladder
 from hlsstudio.core.manage import VIDEO_EXTENSIONS
 from hlsstudio.core.models import EncodeSettings, MediaInfo
-from hlsstudio.core.paths import cache_dir, default_local_publish_dir
+from hlsstudio.core.paths import cache_dir
 from hlsstudio.core.planning import build_plan
 from hlsstudio.core.proc import TimedOut, run_bounded
 from hlsstudio.core.settings import DestinationSettings
 from hlsstudio.core.storage import secrets
-from hlsstudio.core.storage.config import ENV_NAMES, SECRET_KEY_ENV, destination_from_settings, read_dotenv
+from hlsstudio.core.storage.config import SECRET_KEY_ENV, destination_from_settings
 from hlsstudio.core.storage.s3 import S3Destination
 from hlsstudio.core.toolchain import Toolchain
 
@@ -56,16 +56,6 @@ def scan_paths(paths: Iterable[Path]) -> list[Path]:
         elif path.exists():
             found.setdefault(path.resolve(), None)
     return list(found)
-
-
-def destination_summary(settings: DestinationSettings) -> tuple[bool, str]:
-    """(is a bucket, where packages go) without asking the keyring: environment > .env > settings."""
-    dotenv = read_dotenv()
-    bucket = os.environ.get(ENV_NAMES["bucket"]) or dotenv.get(ENV_NAMES["bucket"]) or settings.bucket
-    if bucket.strip():
-        return True, f"bucket {bucket.strip()}"
-    folder = Path(settings.local_dir).expanduser() if settings.local_dir else default_local_publish_dir()
-    return False, f"local folder {folder} (no bucket configured)"
 
 
 def thumbnail_path(info: MediaInfo) -> Path:

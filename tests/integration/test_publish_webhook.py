@@ -18,7 +18,7 @@ pytest.register_assert_rewrite("tests.s3server")
 
 from hlsstudio.core.models import ContentType  # noqa: E402
 from hlsstudio.core.publish import PublishOptions, publish_package  # noqa: E402
-from hlsstudio.core.settings import AppSettings, DestinationSettings, save_settings  # noqa: E402
+from hlsstudio.core.settings import AppSettings, DestinationSettings, load_settings, save_settings  # noqa: E402
 from hlsstudio.core.storage import LocalDestination, save_webhook_secret  # noqa: E402
 from tests.s3server import S3Setup, make_package  # noqa: E402
 
@@ -173,7 +173,8 @@ def test_without_options_the_saved_settings_apply(
             )
         )
     )
-    result = publish_package(tmp_path / "pkg", s3.destination(), ContentType.MOVIE, "saved")
+    options = PublishOptions.from_settings(load_settings().destination)  # what the front ends pass
+    result = publish_package(tmp_path / "pkg", s3.destination(), ContentType.MOVIE, "saved", options=options)
     assert result.webhook == "delivered" and receiver.valid_signatures == 1
     head = moto_client.head_object(Bucket=s3.bucket, Key="hls/movies/saved/master.m3u8")
     assert head["CacheControl"] == "no-store"

@@ -41,7 +41,7 @@ from dotenv import dotenv_values
 from hlsstudio.core import paths
 from hlsstudio.core.errors import ConfigError
 from hlsstudio.core.logs import register_secret
-from hlsstudio.core.settings import DestinationSettings, load_settings
+from hlsstudio.core.settings import DestinationSettings
 from hlsstudio.core.storage import secrets
 from hlsstudio.core.storage.base import Destination
 from hlsstudio.core.storage.local import LocalDestination
@@ -206,8 +206,22 @@ def local_destination(settings: DestinationSettings) -> LocalDestination:
     return LocalDestination(root, settings.local_base_url)
 
 
+def destination_summary(
+    settings: DestinationSettings, *, environ: Mapping[str, str] | None = None
+) -> tuple[bool, str]:
+    """(is a bucket, where packages go), read in the same order as ``destination_from_settings``
+    (environment > .env > settings) but without asking the keyring: cheap enough for a status bar."""
+    bucket = _layers(environ, None).get("bucket", ENV_NAMES["bucket"], settings.bucket)
+    if bucket:
+        return True, f"bucket {bucket}"
+    folder = (
+        Path(settings.local_dir).expanduser() if settings.local_dir else paths.default_local_publish_dir()
+    )
+    return False, f"local folder {folder} (no bucket configured)"
+
+
 def destination_from_settings(
-    settings: DestinationSettings | None = None,
+    settings: DestinationSettings,
     *,
     environ: Mapping[str, str] | None = None,
     dotenv: Mapping[str, str] | None = None,
@@ -215,11 +229,10 @@ def destination_from_settings(
 ) -> Destination:
     """The destination to publish to: S3/R2 when a bucket is configured, else the local folder.
 
-    ``settings`` defaults to the saved app settings. ``max_attempts`` (per request, including the
+    ``max_attempts`` (per request, including the
     first) defaults to ``AWS_MAX_ATTEMPTS`` from the environment, else 5. Raises ConfigError for an
     incomplete bucket configuration and SettingsError for a damaged settings file.
     """
-    settings = settings if settings is not None else load_settings().destination
     config = resolve_r2_config(settings, environ=environ, dotenv=dotenv)
     if config is None:
         return local_destination(settings)

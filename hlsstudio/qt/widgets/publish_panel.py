@@ -21,12 +21,12 @@ from PySide6.QtWidgets import (
 
 from hlsstudio.core.models import JobState
 from hlsstudio.core.publish import UploadProgress, UploadState
+from hlsstudio.core.storage.config import destination_summary
 from hlsstudio.qt import formatting
 from hlsstudio.qt.delegates import ProgressDelegate
 from hlsstudio.qt.icons import icon
 from hlsstudio.qt.job_table_model import ProgressRole
 from hlsstudio.qt.queue_controller import QueueController
-from hlsstudio.qt.tasks import destination_summary
 
 FILE_COLUMN, SIZE_COLUMN, PROGRESS_COLUMN = 0, 1, 2
 REFRESH_MS = 100
