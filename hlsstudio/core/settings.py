@@ -1,7 +1,7 @@
 """AppSettings: everything the user sets, as JSON under the config dir, versioned and migrated.
 
 Secrets (the R2 secret key, the webhook URL and the webhook secret) are never written here: they
-live in the OS keyring (see ``core.storage.secrets``) or the environment. Schema 2 moved the
+live in the OS keyring (see ``core.credentials``) or the environment. Schema 2 moved the
 webhook URL out of the file: a URL found in a settings file is handed to the keyring when the file
 is loaded or saved, and stays in the file (with a warning) only while the keyring refuses it.
 
@@ -22,6 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
+from hlsstudio.core import credentials as secrets
 from hlsstudio.core import paths
 from hlsstudio.core.errors import HlsStudioError, SettingsError
 from hlsstudio.core.ladder import default_ladder
@@ -242,8 +243,6 @@ _refused_urls: set[str] = set()
 
 def _store_webhook_url(url: str) -> str | None:
     """Hand the webhook URL to the keyring; None when it took it, else why not."""
-    from hlsstudio.core.storage import secrets  # storage imports this module: import when used
-
     if url in _refused_urls:
         return "the system keyring refused it earlier"
     try:

@@ -10,7 +10,6 @@ from PySide6.QtGui import (
     QCloseEvent,
     QDesktopServices,
     QDragEnterEvent,
-    QDragMoveEvent,
     QDropEvent,
     QGuiApplication,
 )
@@ -82,7 +81,6 @@ class MainWindow(QMainWindow):
         self.notifier = Notifier(self)
         self._settings_dialog: SettingsDialog | None = None
         self._log_window: LogWindow | None = None
-        self._workers: dict[int, CallWorker] = {}
         self._closed = False
         self._save_timer = QTimer(self)
         self._save_timer.setSingleShot(True)
@@ -186,12 +184,9 @@ class MainWindow(QMainWindow):
     def _on_selection(self) -> None:
         current = self.table.selectionModel().currentIndex()
         records = self.selected_records()
-        if current.isValid() and any(
-            r.id == self.controller.model.record_at(current.row()).id for r in records
-        ):
-            self.metadata.show_job(self.controller.model.record_at(current.row()))
-        else:
-            self.metadata.show_job(records[0] if records else None)
+        focused = self.controller.model.record_at(current.row()) if current.isValid() else None
+        shown = focused if focused is not None and focused.id in {r.id for r in records} else None
+        self.metadata.show_job(shown or (records[0] if records else None))
         self._update_actions()
 
     def _update_actions(self) -> None:
@@ -224,9 +219,7 @@ class MainWindow(QMainWindow):
         if paths_from_mime(event.mimeData()):
             event.acceptProposedAction()
 
-    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
-        if paths_from_mime(event.mimeData()):
-            event.acceptProposedAction()
+    dragMoveEvent = dragEnterEvent  # type: ignore[assignment]  # noqa: N815  (the same test)
 
     def dropEvent(self, event: QDropEvent) -> None:
         paths = paths_from_mime(event.mimeData())
@@ -347,18 +340,13 @@ class MainWindow(QMainWindow):
             worker = CallWorker("secret", tasks.save_secret, secret, access_key)
             worker.signals.done.connect(self._on_secret_saved)
             worker.signals.failed.connect(self._on_secret_failed)
-            worker.signals.released.connect(self._release)
-            self._workers[worker.serial] = worker
-            self.controller.pools.io.start(worker)
+            self.controller.run_call(worker)
 
     def _on_secret_saved(self, _tag: object, _value: object) -> None:
         self.statusBar().showMessage("Secret access key saved in the system keyring", STATUS_MS)
 
     def _on_secret_failed(self, _tag: object, error: HlsStudioError) -> None:
         self.statusBar().showMessage(error.message, STATUS_MS)
-
-    def _release(self, serial: int) -> None:
-        self._workers.pop(serial, None)
 
     def save_settings(self) -> None:
         """Write the settings file now (never for a window made with ``remember=False``)."""

@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from hlsstudio.core import credentials as secrets
 from hlsstudio.core.command import build_poster_command
 from hlsstudio.core.errors import HlsStudioError
 from hlsstudio.core.ladder import default_ladder
@@ -21,7 +22,6 @@ from hlsstudio.core.paths import cache_dir
 from hlsstudio.core.planning import build_plan
 from hlsstudio.core.proc import TimedOut, run_bounded
 from hlsstudio.core.settings import DestinationSettings
-from hlsstudio.core.storage import secrets
 from hlsstudio.core.storage.config import SECRET_KEY_ENV, destination_from_settings
 from hlsstudio.core.storage.s3 import S3Destination
 from hlsstudio.core.toolchain import Toolchain

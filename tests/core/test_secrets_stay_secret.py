@@ -19,7 +19,7 @@ from hlsstudio.core.settings import (
     save_settings,
     settings_path,
 )
-from hlsstudio.core.storage import secrets
+from hlsstudio.core import credentials as secrets
 from hlsstudio.core.storage.config import resolve_webhook
 from hlsstudio.core.webhook import send_webhook
 from tests.s3server import MemoryKeyring

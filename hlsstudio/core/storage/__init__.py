@@ -6,6 +6,12 @@
 
 from __future__ import annotations
 
+from hlsstudio.core.credentials import (
+    load_secret_key,
+    load_webhook_secret,
+    save_secret_key,
+    save_webhook_secret,
+)
 from hlsstudio.core.storage.base import (
     MASTER_NAME,
     MAX_DELETE_BATCH,
@@ -26,12 +32,6 @@ from hlsstudio.core.storage.config import (
 from hlsstudio.core.storage.content_types import cache_control_for, content_type_for
 from hlsstudio.core.storage.local import LocalDestination
 from hlsstudio.core.storage.s3 import S3Destination
-from hlsstudio.core.storage.secrets import (
-    load_secret_key,
-    load_webhook_secret,
-    save_secret_key,
-    save_webhook_secret,
-)
 
 __all__ = [
     "MASTER_NAME",

@@ -38,11 +38,11 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
+from hlsstudio.core import credentials as secrets
 from hlsstudio.core import paths
 from hlsstudio.core.errors import ConfigError
 from hlsstudio.core.logs import register_secret
 from hlsstudio.core.settings import DestinationSettings
-from hlsstudio.core.storage import secrets
 from hlsstudio.core.storage.base import Destination
 from hlsstudio.core.storage.local import LocalDestination
 from hlsstudio.core.storage.s3 import R2_REGION, S3Destination, r2_endpoint

@@ -11,10 +11,10 @@ from typing import Any
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
+from hlsstudio.core import credentials as secrets
 from hlsstudio.core.errors import HlsStudioError
 from hlsstudio.core.paths import default_local_publish_dir
 from hlsstudio.core.settings import DestinationSettings
-from hlsstudio.core.storage import secrets
 from hlsstudio.qt import tasks
 from hlsstudio.qt.pools import Pool
 from hlsstudio.qt.workers import CallWorker
