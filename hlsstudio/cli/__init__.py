@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from hlsstudio import __version__
-from hlsstudio.cli import engine
+from hlsstudio.cli import builds, engine, jobs, publishing, transcode
 from hlsstudio.cli.output import fail
 from hlsstudio.core.errors import HlsStudioError
 from hlsstudio.core.logs import setup_logging
@@ -25,16 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"hlsstudio {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="print technical details on failure")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    engine.register(sub)
-    try:
-        from hlsstudio.cli import publishing
-    except ImportError:  # publishing commands arrive with the storage package
-        pass
-    else:
-        publishing.register(sub)
-        from hlsstudio.cli import builds
-
-        builds.register(sub)
+    for module in (engine, transcode, publishing, builds, jobs):
+        module.register(sub)
     return parser
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from hlsstudio.cli.common import content_args, open_destination
 from hlsstudio.cli.output import fail, load_settings, print_json
-from hlsstudio.cli.publishing import content_args, open_destination
 from hlsstudio.core.storage import content_prefix
 from hlsstudio.core.sweep import SweepReport, sweep_all, sweep_title
 

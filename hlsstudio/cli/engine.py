@@ -1,4 +1,4 @@
-"""Engine commands: ``doctor``, ``probe``, ``transcode``."""
+"""Engine commands: ``doctor``, ``probe``."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from hlsstudio.cli.output import fail, format_bytes, format_seconds, load_settings, print_json
-from hlsstudio.core.errors import HlsStudioError, ProbeError, ToolchainError
+from hlsstudio.cli.common import toolchain_from_settings
+from hlsstudio.cli.output import format_bytes, format_seconds, load_settings, print_json
+from hlsstudio.core.errors import ProbeError, ToolchainError
 from hlsstudio.core.models import MediaInfo
 from hlsstudio.core.probe import probe_file
-from hlsstudio.core.toolchain import Toolchain, find_binary, locate_toolchain, platform_name, read_version
+from hlsstudio.core.toolchain import find_binary, platform_name, read_version
 
 
 def register(sub: Any) -> None:
@@ -25,16 +26,6 @@ def register(sub: Any) -> None:
     probe.add_argument("files", nargs="+", type=Path, metavar="FILE")
     probe.add_argument("--json", action="store_true", help="print a JSON list, one object per file")
     probe.set_defaults(handler=cmd_probe)
-
-    from hlsstudio.cli import transcode
-
-    transcode.register(sub)
-
-
-def toolchain_from_settings(refresh: bool = False) -> Toolchain:
-    """Locate ffmpeg/ffprobe honouring the paths saved in the app settings."""
-    settings = load_settings()
-    return locate_toolchain(settings.ffmpeg_path or None, settings.ffprobe_path or None, refresh=refresh)
 
 
 def _doctor_doc(refresh: bool) -> tuple[dict[str, Any], bool]:
@@ -137,8 +128,3 @@ def cmd_probe(args: argparse.Namespace) -> int:
     if args.json:
         print_json(results)
     return 1 if failed else 0
-
-
-def report_error(exc: HlsStudioError, verbose: bool) -> int:
-    """Print a core error the CLI way and return the exit status."""
-    return fail(exc.message, exc.detail if verbose else "")

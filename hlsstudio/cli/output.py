@@ -1,4 +1,4 @@
-"""Terminal output helpers: one-line failures, JSON, and a progress bar that only draws on a TTY."""
+"""Terminal output helpers: one-line failures, JSON, and progress lines that only draw on a TTY."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any, TextIO
 
 from pydantic import BaseModel
 
+from hlsstudio.core.jobs import events as ev
 from hlsstudio.core.models import Progress
 from hlsstudio.core.settings import AppSettings, load_settings_lenient
 
@@ -140,6 +141,99 @@ class JobLine:
             suffix = f"  upload {done}/{files} files {format_bytes(sent)}/{format_bytes(total)}"
         self._bar.update(self._encode, suffix)
 
+    def label(self, text: str) -> None:
+        """Show ``text`` as the line's label from the next redraw on."""
+        with self._lock:
+            self._bar.label = text
+
     def close(self) -> None:
         with self._lock:
             self._bar.close()
+
+
+class JobsView:
+    """The progress of a batch of jobs from the job service's events, on one terminal line.
+
+    When one job runs at a time, each job gets its own line (``label``, or the file name) with its
+    encode and upload figures, as a single job always had; with several at once, one line for the
+    whole batch. Silent when stderr is not a TTY (or ``enabled`` is False). Thread-safe.
+    """
+
+    def __init__(self, label: str | None = None, jobs: int = 1, enabled: bool | None = None) -> None:
+        self._label, self._jobs = label, jobs
+        self._enabled = enabled
+        self._lock = threading.Lock()
+        self._names: dict[int, str] = {}
+        self._fractions: dict[int, float] = {}
+        self._finished: set[int] = set()
+        self._line: tuple[int, JobLine] | None = None
+        self._batch: JobLine | None = None
+
+    def on_event(self, event: ev.JobEvent) -> None:
+        """A job service subscriber."""
+        if isinstance(event, ev.JobsAdded):
+            with self._lock:
+                self._names.update({r.id: r.name for r in event.records})
+        elif isinstance(event, ev.EncodeProgress):
+            self._progress(event.job_id, event.progress)
+        elif isinstance(event, ev.UploadReport):
+            line = self._job_line(event.job_id)
+            if line is not None:
+                line.upload(event.report)
+        elif isinstance(event, ev.JobsChanged):
+            ended = {r.id for r in event.records if r.state.is_terminal and r.id in self._names}
+            if ended:
+                self._ended(ended)
+
+    def _one_at_a_time(self) -> bool:
+        return self._jobs == 1 or len(self._names) == 1
+
+    def _job_line(self, job_id: int) -> JobLine | None:
+        """The line of ``job_id`` when jobs get a line each (a new one closes the one before)."""
+        if not self._one_at_a_time():
+            return None
+        with self._lock:
+            if self._line is not None and self._line[0] == job_id:
+                return self._line[1]
+            if self._line is not None:
+                self._line[1].close()
+            line = JobLine(self._label or self._names.get(job_id, "job"), enabled=self._enabled)
+            self._line = (job_id, line)
+            return line
+
+    def _progress(self, job_id: int, progress: Progress) -> None:
+        line = self._job_line(job_id)
+        if line is not None:
+            line.encode(progress)
+            return
+        with self._lock:
+            self._fractions[job_id] = progress.fraction
+            self._draw_batch()
+
+    def _draw_batch(self) -> None:
+        total = len(self._names)
+        if self._batch is None:
+            self._batch = JobLine(f"{total} jobs", enabled=self._enabled)
+        running = len(set(self._fractions) - self._finished)
+        done = sum(1.0 if i in self._finished else self._fractions.get(i, 0.0) for i in self._names)
+        self._batch.label(f"{len(self._finished)}/{total} done, {running} running")
+        self._batch.encode(Progress(fraction=done / total if total else 1.0))
+
+    def _ended(self, ids: set[int]) -> None:
+        with self._lock:
+            self._finished |= ids
+            if self._line is not None and self._line[0] in ids:
+                self._line[1].close()
+                self._line = None
+            elif self._batch is not None:
+                self._draw_batch()
+
+    def close(self) -> None:
+        """End the line being drawn."""
+        with self._lock:
+            if self._line is not None:
+                self._line[1].close()
+                self._line = None
+            if self._batch is not None:
+                self._batch.close()
+                self._batch = None

@@ -8,17 +8,25 @@ printed (they are registered for redaction and kept out of every message).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from hlsstudio.cli.output import JobLine, ProgressBar, fail, format_bytes, load_settings, print_json
+from hlsstudio.cli.common import (
+    Batch,
+    cancellable,
+    content_args,
+    open_destination,
+    request_settings,
+    run_batch,
+    toolchain_from_settings,
+    transcode_args,
+)
+from hlsstudio.cli.output import JobLine, JobsView, ProgressBar, fail, format_bytes, load_settings, print_json
 from hlsstudio.core import paths
-from hlsstudio.core.errors import ConfigError
 from hlsstudio.core.manage import (
     SOURCE_PREFIX,
     DownloadProgress,
@@ -28,12 +36,12 @@ from hlsstudio.core.manage import (
     list_source_videos,
     plan_delete,
 )
-from hlsstudio.core.models import ContentType, JobResult, Progress, PublishResult
+from hlsstudio.core.models import JobResult, Progress, PublishResult
+from hlsstudio.core.pipeline import JobCallbacks, JobRequest, run_job
 from hlsstudio.core.publish import PublishOptions, UploadProgress, publish_package
 from hlsstudio.core.settings import AppSettings
-from hlsstudio.core.storage import Destination, destination_from_settings, validate_content_id
+from hlsstudio.core.storage import Destination, validate_content_id
 
-T = TypeVar("T")
 REDRAW_SECONDS = 0.2
 
 
@@ -73,34 +81,6 @@ class ByteBar:
             self._bar.close()
 
 
-def content_args(parser: argparse.ArgumentParser, required: bool = True) -> None:
-    parser.add_argument(
-        "--content-type",
-        type=ContentType,
-        choices=list(ContentType),
-        required=required,
-        help="publish as a movie (hls/movies/…) or an episode (hls/episodes/…)",
-    )
-    parser.add_argument(
-        "--content-id", required=required, metavar="ID", help="letters, digits, '-' and '_' (1-128)"
-    )
-
-
-def _transcode_args(parser: argparse.ArgumentParser) -> None:
-    try:
-        from hlsstudio.cli.transcode import add_transcode_options
-    except ImportError:  # the transcode options arrive with the pipeline
-        return
-    add_transcode_options(parser)
-    parser.add_argument("--out-dir", type=Path, help="where the package is written before publishing")
-
-
-def _json_flag(parser: argparse.ArgumentParser, text: str) -> None:
-    # The shared transcode options may already define --json.
-    with contextlib.suppress(argparse.ArgumentError):
-        parser.add_argument("--json", action="store_true", help=text)
-
-
 def register(sub: Any) -> None:
     """Add the publishing sub-commands to the CLI parser."""
     publish = sub.add_parser("publish", help="upload a finished HLS package folder")
@@ -112,8 +92,7 @@ def register(sub: Any) -> None:
     run = sub.add_parser("run", help="transcode a source video, then publish it")
     run.add_argument("source", type=Path, metavar="FILE")
     content_args(run)
-    _transcode_args(run)
-    _json_flag(run, "print the job result as JSON")
+    transcode_args(run)
     run.set_defaults(handler=cmd_run)
 
     convert = sub.add_parser("convert-existing", help="transcode and publish a source video already stored")
@@ -123,8 +102,7 @@ def register(sub: Any) -> None:
         "--prefix", default=SOURCE_PREFIX, help=f"where sources are (default {SOURCE_PREFIX})"
     )
     content_args(convert, required=False)
-    _transcode_args(convert)
-    _json_flag(convert, "print the result as JSON")
+    transcode_args(convert)
     convert.set_defaults(handler=cmd_convert_existing)
 
     delete = sub.add_parser("delete", help="delete a published title")
@@ -137,42 +115,6 @@ def register(sub: Any) -> None:
     listing = sub.add_parser("list", help="list published titles and their URLs")
     listing.add_argument("--json", action="store_true", help="print a JSON list")
     listing.set_defaults(handler=cmd_list)
-
-
-def open_destination(settings: AppSettings, verb: str) -> Destination:
-    """The configured destination; announces the local-folder fallback on stderr."""
-    destination = destination_from_settings(settings.destination)
-    if destination.kind == "local":
-        where = destination.description.removeprefix("local folder ")
-        print(f"no bucket configured: {verb} local folder {where}", file=sys.stderr)
-    return destination
-
-
-def cancellable(work: Callable[[threading.Event], T]) -> T:
-    """Run ``work(cancel)`` in a thread; Ctrl-C sets ``cancel``, waits for it to stop, re-raises."""
-    cancel = threading.Event()
-    outcome: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            outcome["value"] = work(cancel)
-        except BaseException as exc:
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=target, name="hlsstudio-work", daemon=True)
-    thread.start()
-    try:
-        while thread.is_alive():
-            thread.join(0.2)
-    except KeyboardInterrupt:
-        cancel.set()
-        print("\ncancelling…", file=sys.stderr)
-        thread.join()
-        raise
-    if "error" in outcome:
-        raise outcome["error"]
-    value: T = outcome["value"]
-    return value
 
 
 def _print_publish(result: PublishResult) -> None:
@@ -222,29 +164,18 @@ def cmd_publish(args: argparse.Namespace) -> int:
     return 0
 
 
-def _pipeline() -> Any:
-    try:
-        from hlsstudio.core import pipeline
-    except ImportError as exc:
-        raise ConfigError("transcoding is not available in this installation", str(exc)) from None
-    return pipeline
-
-
 def _job_runner(
     args: argparse.Namespace, settings: AppSettings, destination: Destination, cancel: threading.Event
 ) -> Callable[[Path], JobResult]:
-    """A callable that transcodes a source and publishes it through the pipeline."""
-    pipeline = _pipeline()
-    from hlsstudio.cli.engine import toolchain_from_settings
-    from hlsstudio.cli.transcode import request_settings
-
+    """A callable that transcodes a downloaded source and publishes it (``convert-existing``: the
+    source is a temporary download, so the job is not one of the queue's)."""
     ladder, encode = request_settings(args)
     toolchain = toolchain_from_settings()
     out_dir = getattr(args, "out_dir", None) or settings.resolved_output_dir() / args.content_id
     line = JobLine(args.content_id, enabled=False if args.json else None)
 
     def run(source: Path) -> JobResult:
-        request = pipeline.JobRequest(
+        request = JobRequest(
             source=source,
             out_dir=Path(out_dir),
             ladder=ladder,
@@ -252,14 +183,13 @@ def _job_runner(
             content_type=args.content_type,
             content_id=args.content_id,
         )
-        callbacks = pipeline.JobCallbacks(on_progress=line.encode, on_upload=line.upload)
+        callbacks = JobCallbacks(on_progress=line.encode, on_upload=line.upload)
         try:
-            result: JobResult = pipeline.run_job(
+            return run_job(
                 request, toolchain=toolchain, destination=destination, callbacks=callbacks, cancel=cancel
             )
         finally:
             line.close()
-        return result
 
     return run
 
@@ -279,11 +209,20 @@ def _report_job(result: JobResult, args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Transcode FILE and publish the package."""
-    validate_content_id(args.content_id)
-    settings = load_settings()
-    destination = open_destination(settings, "publishing to")
-    result = cancellable(lambda cancel: _job_runner(args, settings, destination, cancel)(args.source))
+    """Transcode FILE and publish the package while it encodes, as a job of the shared queue."""
+    content_id = validate_content_id(args.content_id)
+    open_destination(load_settings(), "publishing to")
+    ladder, encode = request_settings(args)
+    source: Path = args.source
+    batch = Batch(
+        [source],
+        ladder,
+        encode,
+        out_dirs=[args.out_dir] if args.out_dir else None,
+        content=(args.content_type, content_id),
+        publish=True,
+    )
+    (result,) = run_batch(batch, JobsView(content_id, enabled=False if args.json else None))
     return _report_job(result, args)
 
 

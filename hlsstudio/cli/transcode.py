@@ -1,4 +1,8 @@
-"""``transcode``: source files to validated HLS packages, one sub-folder each when there are several."""
+"""``transcode``: source files to validated HLS packages, one sub-folder each when there are several.
+
+The files become jobs of the shared queue (``common.run_batch``): the app, ``hlsstudio-cli queue``
+and ``history`` see them; ``--jobs N`` encodes N at once.
+"""
 
 from __future__ import annotations
 
@@ -6,49 +10,10 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from hlsstudio.cli.output import ProgressBar, fail, format_bytes, load_settings, print_json
-from hlsstudio.core.errors import HlsStudioError
+from hlsstudio.cli.common import Batch, add_transcode_options, job_count, request_settings, run_batch
+from hlsstudio.cli.output import JobsView, fail, format_bytes, print_json
 from hlsstudio.core.install import package_dirs
-from hlsstudio.core.ladder import load_preset
-from hlsstudio.core.models import X264_PRESETS, EncodeSettings, JobResult, Ladder
-from hlsstudio.core.pipeline import JobCallbacks, JobRequest, run_job
-from hlsstudio.core.toolchain import Toolchain
-
-
-def add_transcode_options(parser: argparse.ArgumentParser) -> None:
-    """Options shared by ``transcode``, ``run`` and ``convert-existing`` (defaults: saved settings)."""
-    parser.add_argument("--segment-duration", type=float, metavar="S", help="segment length, 2-10 s")
-    parser.add_argument("--preset", choices=X264_PRESETS, help="x264 preset (default: from settings)")
-    parser.add_argument("--encoder", choices=("auto", "libx264", "nvenc"), help="video encoder")
-    parser.add_argument("--ladder", type=Path, metavar="PRESET.json", help="ladder preset file")
-    parser.add_argument("--thumbnail-interval", type=float, metavar="S", help="seconds between thumbnails")
-    parser.add_argument("--json", action="store_true", help="print the result as JSON")
-
-
-def request_settings(args: argparse.Namespace) -> tuple[Ladder, EncodeSettings]:
-    """The ladder and encode settings for a job: saved settings overridden by the command line.
-
-    Raises LadderError for a bad ladder preset and HlsStudioError for out-of-range options.
-    """
-    saved = load_settings()
-    ladder = Ladder(rungs=saved.ladder)
-    if args.ladder:
-        _, ladder = load_preset(args.ladder)
-    overrides = {
-        key: value
-        for key, value in (
-            ("segment_duration", args.segment_duration),
-            ("preset", args.preset),
-            ("encoder", args.encoder),
-            ("thumbnail_interval", args.thumbnail_interval),
-        )
-        if value is not None
-    }
-    try:
-        settings = EncodeSettings.model_validate({**saved.encode.model_dump(), **overrides})
-    except ValueError as exc:
-        raise HlsStudioError(f"invalid option: {str(exc).splitlines()[-1].strip()}", str(exc)) from exc
-    return ladder, settings
+from hlsstudio.core.models import JobResult
 
 
 def register(sub: Any) -> None:
@@ -56,6 +21,9 @@ def register(sub: Any) -> None:
     parser = sub.add_parser("transcode", help="turn source files into HLS packages")
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
+    parser.add_argument(
+        "--jobs", type=job_count, default=1, metavar="N", help="how many files to encode at once (1-8)"
+    )
     add_transcode_options(parser)
     parser.set_defaults(handler=cmd_transcode)
 
@@ -64,15 +32,6 @@ def output_dirs(files: list[Path], out: Path) -> list[Path]:
     """One FILE: ``out`` itself. Several: one sub-folder of ``out`` each (``core.install.package_dirs``:
     safe names that never collide with each other or with the user's own files and folders)."""
     return [out] if len(files) == 1 else package_dirs(files, out)
-
-
-def run_with_progress(request: JobRequest, toolchain: Toolchain, label: str, **kwargs: Any) -> JobResult:
-    """run_job with a terminal progress bar (drawn only on a TTY)."""
-    bar = ProgressBar(label)
-    try:
-        return run_job(request, toolchain=toolchain, callbacks=JobCallbacks(on_progress=bar.update), **kwargs)
-    finally:
-        bar.close()
 
 
 def describe(result: JobResult) -> str:
@@ -107,13 +66,9 @@ def report(results: list[JobResult], as_json: bool, verbose: bool) -> int:
 
 
 def cmd_transcode(args: argparse.Namespace) -> int:
-    """Transcode each FILE; a failing file does not stop the others."""
-    from hlsstudio.cli.engine import toolchain_from_settings
-
-    ladder, settings = request_settings(args)
-    toolchain = toolchain_from_settings()
-    results = []
-    for source, out_dir in zip(args.files, output_dirs(args.files, args.out), strict=True):
-        request = JobRequest(source=source, out_dir=out_dir, ladder=ladder, settings=settings)
-        results.append(run_with_progress(request, toolchain, source.name))
+    """Transcode each FILE (``--jobs`` at once); a failing file does not stop the others."""
+    ladder, encode = request_settings(args)
+    files: list[Path] = args.files
+    batch = Batch(files, ladder, encode, out_dirs=output_dirs(files, args.out), jobs=args.jobs)
+    results = run_batch(batch, JobsView(jobs=args.jobs))
     return report(results, args.json, args.verbose)

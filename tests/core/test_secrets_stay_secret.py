@@ -11,6 +11,7 @@ from pathlib import Path
 import keyring
 import pytest
 
+from hlsstudio.core import credentials as secrets
 from hlsstudio.core import logs
 from hlsstudio.core.settings import (
     AppSettings,
@@ -19,7 +20,6 @@ from hlsstudio.core.settings import (
     save_settings,
     settings_path,
 )
-from hlsstudio.core import credentials as secrets
 from hlsstudio.core.storage.config import resolve_webhook
 from hlsstudio.core.webhook import send_webhook
 from tests.s3server import MemoryKeyring

@@ -13,10 +13,10 @@ import keyring
 import pytest
 from pytestqt.qtbot import QtBot
 
+from hlsstudio.core import credentials as secrets
 from hlsstudio.core.jobstore import JobStore, db_path
 from hlsstudio.core.models import JobResult, JobState
 from hlsstudio.core.settings import AppSettings, DestinationSettings, settings_path
-from hlsstudio.core import credentials as secrets
 from hlsstudio.qt.intake import BAD_NAME
 from hlsstudio.qt.widgets.destination_page import SECRET_SAVED, WEBHOOK_SAVED
 from tests.qt.helpers import WindowFactory, drop, record_named, wait_ready, wait_state

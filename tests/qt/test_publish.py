@@ -10,10 +10,10 @@ import pytest
 from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 
+from hlsstudio.core import credentials as secrets
 from hlsstudio.core.models import JobState
 from hlsstudio.core.publish import UploadProgress, UploadState
 from hlsstudio.core.settings import AppSettings, DestinationSettings
-from hlsstudio.core import credentials as secrets
 from hlsstudio.qt.job_table_model import Column, ProgressRole
 from hlsstudio.qt.widgets.publish_panel import PROGRESS_COLUMN
 from tests.qt.helpers import WindowFactory, run_until, select_ids, wait_ready, wait_state

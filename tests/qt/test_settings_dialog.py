@@ -11,8 +11,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QStandardItemModel
 from pytestqt.qtbot import QtBot
 
-from hlsstudio.core.settings import load_settings, settings_path
 from hlsstudio.core import credentials as secrets
+from hlsstudio.core.settings import load_settings, settings_path
 from hlsstudio.qt.widgets.destination_page import SECRET_SAVED
 from hlsstudio.qt.widgets.settings_dialog import SettingsDialog
 from tests.qt.helpers import WindowFactory, wait_ready

@@ -47,12 +47,22 @@ class JobService(JobActions):
     """Queue, state machine, persistence and execution of jobs. See the module docstring."""
 
     def __init__(
-        self, store: JobStore, executor: Executor, settings: AppSettings, *, owner: str | None = None
-    ):
+        self,
+        store: JobStore,
+        executor: Executor,
+        settings: AppSettings,
+        *,
+        owner: str | None = None,
+        adopt: bool = True,
+    ) -> None:
+        """``adopt``: also drive waiting jobs no live process drives (the app's queue); False: only the
+        jobs this service added (a command line batch leaves the rest of the queue alone)."""
         self.store, self.executor, self.settings, self.owner = store, executor, settings, owner
+        self.adopt = adopt
         self.bus = ev.EventBus()
         self._lock = threading.RLock()
         self._encodes: dict[int, tuple[threading.Event, Path]] = {}
+        self._pinned_out: dict[int, Path] = {}
         self._probing_now: set[int] = set()
         self.toolchain: Toolchain | None = None
         self.toolchain_error: str | None = None
@@ -181,11 +191,17 @@ class JobService(JobActions):
         content_type: ContentType | None = None,
         *,
         failed: dict[str, str] | None = None,
+        out_dirs: Sequence[Path] | None = None,
     ) -> list[JobRecord]:
         """Append QUEUED jobs for ``sources`` (one transaction) and probe them. ``failed`` maps sources
-        that cannot be used at all (e.g. an undecodable name) to the reason they fail with at once."""
+        that cannot be used at all (e.g. an undecodable name) to the reason they fail with at once.
+        ``out_dirs`` (one per source, in order) are the package folders the jobs write instead of
+        output folder / content id (the command line's ``--out``)."""
         kind = content_type or ContentType(self.settings.default_content_type)
         records = self.store.add([str(s) for s in sources], kind, owner=self.owner)
+        if out_dirs is not None:
+            with self._lock:
+                self._pinned_out.update((r.id, Path(d)) for r, d in zip(records, out_dirs, strict=True))
         self.bus.emit(ev.JobsAdded(tuple(records)))
         failed = failed or {}
         bad = [(r.id, JobState.FAILED, {"error": failed[r.source]}) for r in records if r.source in failed]
@@ -258,12 +274,17 @@ class JobService(JobActions):
 
     def _mine(self, record: JobRecord) -> bool:
         """Whether this service may drive the job: nobody else (a live app or command line) does."""
+        if not self.adopt:
+            return self.owner is not None and record.owner == self.owner
         if self.owner is None or record.owner in (None, self.owner):
             return True
         return not owner_alive(record.owner)
 
     def _out_dir(self, record: JobRecord) -> Path:
-        """The package folder a job writes: the content id (or one made from the file name)."""
+        """The package folder a job writes: the one it was added with, else the content id (or one
+        made from the file name) in the output folder."""
+        if record.id in self._pinned_out:
+            return self._pinned_out[record.id]
         valid_id = work.content_id_problem(record.content_id) is None
         folder_name = record.content_id if valid_id else suggest_content_id(record.source)
         return self.settings.resolved_output_dir() / folder_name
