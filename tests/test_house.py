@@ -71,11 +71,18 @@ def is_qt(name: str) -> bool:
     return any(name == qt or name.startswith(f"{qt}.") for qt in QT_MODULES)
 
 
-def imported_names(path: Path, package: str | None = None) -> set[str]:
-    """Absolute names of every module ``path`` imports (relative imports resolved in ``package``)."""
+def imported_names(path: Path, package: str | None = None, *, runtime_only: bool = False) -> set[str]:
+    """Absolute names of every module ``path`` imports (relative imports resolved in ``package``).
+
+    ``runtime_only`` leaves out ``if TYPE_CHECKING:`` blocks, which only type checkers read.
+    """
     package = package or ".".join(path.relative_to(ROOT).with_suffix("").parts[:-1])
     names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    for node in ast.walk(tree) if runtime_only else ():
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            node.body = []
+    for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -192,22 +199,8 @@ def module_name(path: Path) -> str:
 def runtime_imports(path: Path) -> set[str]:
     """Modules of the project that ``path`` imports when it runs (``if TYPE_CHECKING:`` blocks, which
     only type checkers read, left out; imports inside functions counted: they are circles too)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
-            node.body = []
     package = module_name(path) if path.name == "__init__.py" else module_name(path).rpartition(".")[0]
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = (
-                importlib.util.resolve_name("." * node.level + (node.module or ""), package)
-                if node.level
-                else node.module
-            )
-            names.update({base or "", *(f"{base}.{alias.name}" for alias in node.names)})
+    names = imported_names(path, package, runtime_only=True)
     return {n for n in names if n.startswith("hlsstudio")}
 
 

@@ -21,23 +21,17 @@ from hlsstudio.cli import main  # noqa: E402
 from hlsstudio.core.builds import BUILD_RE, INDEX_NAME, build_of_master  # noqa: E402
 from hlsstudio.core.errors import StorageError  # noqa: E402
 from hlsstudio.core.manage import list_published  # noqa: E402
-from hlsstudio.core.models import ContentType, EncodeSettings, Ladder, Rung  # noqa: E402
+from hlsstudio.core.models import ContentType  # noqa: E402
 from hlsstudio.core.pipeline import transcode  # noqa: E402
 from hlsstudio.core.publish import PublishOptions, publish_package  # noqa: E402
 from hlsstudio.core.storage import LocalDestination  # noqa: E402
 from hlsstudio.core.sweep import sweep_title  # noqa: E402
 from hlsstudio.core.toolchain import Toolchain, locate_toolchain  # noqa: E402
+from tests.integration.test_live_publish import LADDER, SETTINGS  # noqa: E402
 from tests.s3server import S3Setup, always_fail_key, list_keys  # noqa: E402
 
 TITLE = "hls/movies/film-7/"
 DAY = 24 * 3600.0
-LADDER = Ladder(
-    rungs=[
-        Rung(name="90p", height=90, video_kbps=150, audio_kbps=64),
-        Rung(name="180p", height=180, video_kbps=400, audio_kbps=96),
-    ]
-)
-SETTINGS = EncodeSettings(segment_duration=2.0, preset="ultrafast", thumbnail_interval=2.0)
 
 
 @pytest.fixture(scope="module")
