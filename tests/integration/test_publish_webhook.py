@@ -159,7 +159,7 @@ def test_webhook_from_environment_with_keyring_secret(
     assert receiver.valid_signatures == 1
 
 
-def test_without_options_the_saved_settings_apply(
+def test_the_saved_settings_apply_through_the_options_the_front_ends_pass(
     s3: S3Setup, tmp_path: Path, receiver: Receiver, moto_client: Any
 ) -> None:
     make_package(tmp_path / "pkg", rungs=("360p",), segments=1)
