@@ -7,10 +7,8 @@ others follow its changes (``changed_since``, ``ids``). Opening the store recove
 active (probing, transcoding, …) under an owner no longer alive: they become INTERRUPTED and the
 partial folders their encodes left are removed (only those with the app's marker, see ``ownership``).
 
-Opening checks and migrates the database and tells apart why one cannot be used (damaged, only
-unavailable now, or written by a newer app): see ``hlsstudio.core.jobdb``.
-
-The store is safe to share between threads (one connection guarded by a lock).
+Opening checks, migrates and sorts out an unusable database (``hlsstudio.core.jobdb``). The store
+is safe to share between threads (one connection guarded by a lock).
 """
 
 from __future__ import annotations
@@ -240,8 +238,7 @@ class JobStore:
 
     def get(self, job_id: int) -> JobRecord | None:
         """The job with ``job_id``, or None."""
-        found = self._select("WHERE id=?", (job_id,))
-        return found[0] if found else None
+        return next(iter(self._select("WHERE id=?", (job_id,))), None)
 
     def get_many(self, ids: Sequence[int]) -> list[JobRecord]:
         """The jobs with these ids, in queue order (unknown ids are skipped)."""
@@ -385,8 +382,12 @@ class JobStore:
 
     def ids(self) -> set[int]:
         """The id of every job (cheap: to notice jobs another process removed)."""
+        return set(self.states())
+
+    def states(self) -> dict[int, JobState]:
+        """Every job's state and nothing else (cheap: no result or probe document is read)."""
         with self._lock:
-            return {row[0] for row in self._db.execute("SELECT id FROM jobs")}
+            return {r[0]: jobdb.read_state(r[1]) for r in self._db.execute("SELECT id, state FROM jobs")}
 
     def history(self, job_id: int) -> list[tuple[float, JobState, str | None]]:
         """The job's state transitions, oldest first: (unix time, state, error)."""

@@ -46,11 +46,17 @@ class Intake(QObject):
     message = Signal(str)
 
     def __init__(
-        self, service: JobService, run_call: Callable[[CallWorker], None], parent: QObject | None = None
+        self,
+        service: JobService,
+        run_call: Callable[[CallWorker], None],
+        shown: Callable[[], list[JobRecord]],
+        parent: QObject | None = None,
     ) -> None:
+        """``shown`` gives the jobs the window shows (what is already queued, without a database read)."""
         super().__init__(parent)
         self._service = service
         self._run_call = run_call
+        self._shown = shown
 
     @property
     def slots(self) -> int:
@@ -84,7 +90,7 @@ class Intake(QObject):
 
     def add_files(self, files: list[Path]) -> list[JobRecord]:
         """Add jobs for ``files`` in one batch (skipping ones already waiting or running)."""
-        pending = {r.source for r in self._service.store.jobs() if not r.state.is_terminal}
+        pending = {r.source for r in self._shown() if not r.state.is_terminal}
         new = [f for f in dict.fromkeys(str(f) for f in files) if f not in pending]
         if not new:
             self.message.emit("Nothing new to add" if files else "No video files found")
@@ -99,4 +105,4 @@ class Intake(QObject):
             + (f", {len(problems)} with a name that is not valid text" if problems else "")
         )
         self._service.check_finished()
-        return [self._service.record(r.id) or r for r in records]
+        return records

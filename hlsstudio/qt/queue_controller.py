@@ -38,9 +38,9 @@ FOLLOW_MS = 1000  # how often jobs other processes (a command-line batch) change
 
 def others_changes(store: JobStore, since: float, owner: str) -> tuple[list[JobRecord], set[int], float]:
     """(jobs another process changed after ``since``, every job id, the newest change seen)."""
-    changed = [r for r in store.changed_since(since) if r.owner not in (None, owner)]
+    changed = store.changed_since(since)
     newest = max([since, *(r.updated_at for r in changed)])
-    return changed, store.ids(), newest
+    return [r for r in changed if r.owner not in (None, owner)], store.ids(), newest
 
 
 class QueueController(QObject):
@@ -72,7 +72,7 @@ class QueueController(QObject):
         self._event.connect(self._on_event)
         self.service = JobService(store, QtExecutor(pools), settings, owner=process_owner())
         self.service.subscribe(self._relay)
-        self.intake = Intake(self.service, self.run_call, self)
+        self.intake = Intake(self.service, self.run_call, self.model.records, self)
         self.intake.message.connect(self.message)
         self.model.set_ladder(self.service.ladder)
         self._followed_until = 0.0

@@ -13,6 +13,7 @@ from typing import TypeVar
 
 import pytest
 
+from hlsstudio.core import proc
 from tests.mediasamples import MediaSet
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc (Linux)")
@@ -25,7 +26,10 @@ T = TypeVar("T")
 # run_bounded from a thread of a parent that is about to be killed; the child writes its pid and waits
 PARENT_SCRIPT = """
 import sys, threading
+from hlsstudio.core import proc
 from hlsstudio.core.proc import run_bounded
+if sys.argv[2] == "preexec":
+    proc._setpriv_cache.append([])  # as on a system without util-linux's setpriv
 child = "import os, sys, time; open(sys.argv[1], 'w').write(str(os.getpid())); time.sleep(120)"
 worker = threading.Thread(target=run_bounded, args=([sys.executable, "-c", child, sys.argv[1]], 120))
 worker.start()
@@ -88,11 +92,14 @@ def leftovers() -> Iterator[list[int]]:
             os.kill(pid, signal.SIGKILL)
 
 
+@pytest.mark.parametrize("way", ["setpriv", "preexec"])
 def test_a_helper_started_from_a_thread_dies_with_its_killed_parent(
-    tmp_path: Path, leftovers: list[int]
+    tmp_path: Path, leftovers: list[int], way: str
 ) -> None:
+    if way == "setpriv" and not proc._setpriv_prefix():
+        pytest.skip("util-linux's setpriv with --pdeathsig is not installed")
     pid_file = tmp_path / "child.pid"
-    parent = subprocess.Popen([sys.executable, "-c", PARENT_SCRIPT, str(pid_file)], cwd=REPO)
+    parent = subprocess.Popen([sys.executable, "-c", PARENT_SCRIPT, str(pid_file), way], cwd=REPO)
     try:
         assert wait_for(lambda: pid_file.is_file() and pid_file.read_text(), 30), "the helper never started"
         child = int(pid_file.read_text())

@@ -38,6 +38,8 @@ class JobActions:
     closing: bool
     _encodes: dict[int, tuple[threading.Event, Path]]
     _probing_now: set[int]
+    _awaiting: dict[int, JobRecord]
+    await_probe: Callable[[Sequence[JobRecord]], None]
     transition: Callable[..., JobRecord | None]
     record: Callable[[int], JobRecord | None]
     schedule: Callable[[], None]
@@ -57,6 +59,7 @@ class JobActions:
                 self._encodes[job_id][0].set()
             elif not self._cancel_publish(job_id) and record.state in WAITING:
                 self._probing_now.discard(job_id)
+                self._awaiting.pop(job_id, None)
                 self.transition(job_id, JobState.CANCELLED)
         self.check_finished()
 
@@ -78,7 +81,7 @@ class JobActions:
                 self.transition(job_id, JobState.READY, result=None, hls_url=None)
             else:
                 self.transition(job_id, JobState.QUEUED, result=None, hls_url=None)
-                self.probes.add([job_id])
+                self.await_probe([record])
         self.schedule()
         return retried
 
@@ -150,6 +153,7 @@ class JobActions:
             if job_id in self._encodes:
                 self._encodes[job_id][0].set()
             self._cancel_publish(job_id)
+            self._awaiting.pop(job_id, None)
         self.store.remove(list(ids))
         self.bus.emit(ev.JobsRemoved(frozenset(ids)))
         self.schedule()

@@ -64,6 +64,7 @@ class JobService(JobActions):
         self._encodes: dict[int, tuple[threading.Event, Path]] = {}
         self._pinned_out: dict[int, Path] = {}
         self._probing_now: set[int] = set()
+        self._awaiting: dict[int, JobRecord] = {}  # jobs waiting for their probe, as queued
         self.toolchain: Toolchain | None = None
         self.toolchain_error: str | None = None
         self.ladder: Ladder | None = None
@@ -106,13 +107,10 @@ class JobService(JobActions):
         if not changes or self.closing:
             return []
         with self._lock:
-            expected: dict[int, JobState] = {}  # each job's state as the batch leaves it so far
+            expected = self.store.states()  # each job's state as the batch leaves it so far
             for job_id, state, _ in changes:
                 if job_id not in expected:
-                    current = self.store.get(job_id)
-                    if current is None:
-                        continue
-                    expected[job_id] = current.state
+                    continue
                 if expected[job_id] is not state:
                     check_transition(expected[job_id], state)
                 expected[job_id] = state
@@ -138,7 +136,7 @@ class JobService(JobActions):
         """The stored queue; probes what was never probed and locates FFmpeg."""
         records = self.store.jobs()
         waiting = (JobState.QUEUED, JobState.PROBING)
-        self.probes.add([r.id for r in records if r.state in waiting and self._mine(r)])
+        self.await_probe([r for r in records if r.state in waiting and self._mine(r)])
         self.locate_toolchain()
         return records
 
@@ -205,27 +203,35 @@ class JobService(JobActions):
         self.bus.emit(ev.JobsAdded(tuple(records)))
         failed = failed or {}
         bad = [(r.id, JobState.FAILED, {"error": failed[r.source]}) for r in records if r.source in failed]
-        self.transition_many(bad)
-        self.probes.add([r.id for r in records if r.source not in failed])
+        changed = {r.id: r for r in self.transition_many(bad)}
+        records = [changed.get(r.id, r) for r in records]
+        self.await_probe([r for r in records if r.source not in failed])
         return records
 
+    def await_probe(self, records: Sequence[JobRecord]) -> None:
+        """Line these (QUEUED) jobs up for their probe."""
+        with self._lock:
+            self._awaiting.update((r.id, r) for r in records)
+        self.probes.add([r.id for r in records])
+
     def _source_of(self, job_id: int) -> Path | None:
-        record = self.store.get(job_id)
+        record = self._awaiting.get(job_id)
         return Path(record.source) if record is not None else None
 
     def _probe_wanted(self, job_id: int) -> bool:
-        record = self.store.get(job_id)
-        return not self.closing and record is not None and record.state is JobState.QUEUED
+        return not self.closing and job_id in self._awaiting
 
     def _probe_started(self, job_id: int) -> None:
         self._probing_now.add(job_id)
-        record = self.record(job_id)
-        if record is not None and not self.closing:
-            self.bus.emit(ev.JobsChanged((record,)))
+        queued = self._awaiting.get(job_id)
+        if queued is not None and not self.closing:  # shown, not stored: a restart probes again
+            self.bus.emit(ev.JobsChanged((queued.model_copy(update={"state": JobState.PROBING}),)))
 
     def _store_answers(self, answers: list[Answer]) -> None:
-        for job_id, _, _ in answers:
-            self._probing_now.discard(job_id)
+        with self._lock:
+            for job_id, _, _ in answers:
+                self._probing_now.discard(job_id)
+                self._awaiting.pop(job_id, None)
         self.transition_many(answers)
         if any(state is JobState.READY for _, state, _ in answers):
             self.schedule()
