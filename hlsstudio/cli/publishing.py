@@ -36,11 +36,12 @@ from hlsstudio.core.manage import (
     list_source_videos,
     plan_delete,
 )
-from hlsstudio.core.models import JobResult, Progress, PublishResult
+from hlsstudio.core.models import ContentType, JobResult, Progress, PublishResult
 from hlsstudio.core.pipeline import JobCallbacks, JobRequest, run_job
 from hlsstudio.core.publish import PublishOptions, UploadProgress, publish_package
 from hlsstudio.core.settings import AppSettings
-from hlsstudio.core.storage import Destination, validate_content_id
+from hlsstudio.core.storage import Destination, content_prefix, validate_content_id
+from hlsstudio.core.sweep import live_title
 
 REDRAW_SECONDS = 0.2
 
@@ -86,12 +87,14 @@ def register(sub: Any) -> None:
     publish = sub.add_parser("publish", help="upload a finished HLS package folder")
     publish.add_argument("package", type=Path, metavar="DIR")
     content_args(publish)
+    replace_arg(publish)
     publish.add_argument("--json", action="store_true", help="print the result as JSON")
     publish.set_defaults(handler=cmd_publish)
 
     run = sub.add_parser("run", help="transcode a source video, then publish it")
     run.add_argument("source", type=Path, metavar="FILE")
     content_args(run)
+    replace_arg(run)
     transcode_args(run)
     run.set_defaults(handler=cmd_run)
 
@@ -102,6 +105,7 @@ def register(sub: Any) -> None:
         "--prefix", default=SOURCE_PREFIX, help=f"where sources are (default {SOURCE_PREFIX})"
     )
     content_args(convert, required=False)
+    replace_arg(convert)
     transcode_args(convert)
     convert.set_defaults(handler=cmd_convert_existing)
 
@@ -136,11 +140,39 @@ def _print_publish(result: PublishResult) -> None:
         print(f"  webhook   {result.webhook}")
 
 
+EXIT_LIVE = 3
+"""Exit status when a command refuses to replace a live title (``--replace`` not given)."""
+
+
+def replace_arg(parser: argparse.ArgumentParser) -> None:
+    """``--replace``: a title that is already live may be replaced."""
+    parser.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace the title if it is already live (atomically: its viewers keep the old build)",
+    )
+
+
+def refuse_live(destination: Destination, content_type: ContentType, content_id: str, replace: bool) -> bool:
+    """True (with one line on stderr) when the title is live and ``--replace`` was not given."""
+    live = None if replace else live_title(destination, content_prefix(content_type, content_id))
+    if live is None:
+        return False
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(live.live_at)) if live.live_at else "earlier"
+    print(
+        f"error: {live.prefix}master.m3u8 is live (published {when}): add --replace to replace it",
+        file=sys.stderr,
+    )
+    return True
+
+
 def cmd_publish(args: argparse.Namespace) -> int:
     """Upload a package folder; print where it is playable."""
     content_id = validate_content_id(args.content_id)
     settings = load_settings()
     destination = open_destination(settings, "publishing to")
+    if refuse_live(destination, args.content_type, content_id, args.replace):
+        return EXIT_LIVE
     options = PublishOptions.from_settings(settings.destination)
     bar = ByteBar(f"upload {content_id}", enabled=not args.json)
     try:
@@ -211,7 +243,9 @@ def _report_job(result: JobResult, args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     """Transcode FILE and publish the package while it encodes, as a job of the shared queue."""
     content_id = validate_content_id(args.content_id)
-    open_destination(load_settings(), "publishing to")
+    destination = open_destination(load_settings(), "publishing to")
+    if refuse_live(destination, args.content_type, content_id, args.replace):
+        return EXIT_LIVE
     ladder, encode = request_settings(args)
     source: Path = args.source
     batch = Batch(
@@ -247,6 +281,8 @@ def cmd_convert_existing(args: argparse.Namespace) -> int:
         return fail("convert-existing needs KEY, --content-type and --content-id (or --list)")
     validate_content_id(args.content_id)
     destination = open_destination(settings, "using")
+    if refuse_live(destination, args.content_type, args.content_id, args.replace):
+        return EXIT_LIVE
     download_bar = ByteBar("download", enabled=not args.json)
 
     def work(cancel: threading.Event) -> JobResult:

@@ -232,3 +232,25 @@ def sweep_all(
         except StorageError as exc:
             log.warning("could not sweep %s: %s", prefix, exc.message)
     return reports
+
+
+@dataclass(frozen=True)
+class LiveTitle:
+    """A title viewers can play now: its build and when that build went live (None: not recorded)."""
+
+    prefix: str
+    build: str | None
+    live_at: float | None
+
+
+def live_title(destination: Destination, prefix: str) -> LiveTitle | None:
+    """What is live under ``prefix`` (a title's key prefix), or None when nothing is published there.
+
+    Raises StorageError.
+    """
+    master = read_text(destination, prefix + MASTER_NAME)
+    if master is None:
+        return None
+    build = build_of_master(master)
+    index = read_index(destination, prefix)
+    return LiveTitle(prefix, build, index.live_at.get(build) if build is not None else None)

@@ -214,10 +214,8 @@ def test_cli_gc_list_and_delete(
     for name, value in s3.env().items():
         monkeypatch.setenv(name, value)
     for package in ("A", "B"):
-        assert (
-            main(["publish", str(packages[package]), "--content-type", "movie", "--content-id", "film-7"])
-            == 0
-        )
+        args = ["publish", str(packages[package]), "--content-type", "movie", "--content-id", "film-7"]
+        assert main([*args, "--replace"]) == 0
     capsys.readouterr()
     assert main(["list"]) == 0
     assert "1 old build(s) kept" in capsys.readouterr().out

@@ -76,8 +76,15 @@ def test_publish_list_and_delete_through_the_cli(
     first = result["build"]
     assert list_keys(moto_client, s3_env.bucket, "hls/movies/film-9/") == title_keys("film-9", first, names)
 
-    # A republish is a new build; the replaced one is kept for its grace period (24 h by default).
+    # A title that is live is never replaced without --replace: one line, its own exit status.
     status, out, err = cli(capsys, *publish_args(tmp_path / "pkg", "movie", "film-9"))
+    assert status == 3 and out == ""
+    assert err.startswith("error: hls/movies/film-9/master.m3u8 is live (published 20")
+    assert err.rstrip().endswith("add --replace to replace it") and err.count("\n") == 1
+    assert list_keys(moto_client, s3_env.bucket, "hls/movies/film-9/") == title_keys("film-9", first, names)
+
+    # A republish is a new build; the replaced one is kept for its grace period (24 h by default).
+    status, out, err = cli(capsys, *publish_args(tmp_path / "pkg", "movie", "film-9"), "--replace")
     assert status == 0, err
     assert "published hls/movies/film-9/master.m3u8" in out and f"{len(names)} uploaded" in out
     assert "0 removed" in out and "1 replaced build(s) kept for viewers" in out
@@ -248,6 +255,24 @@ def one_rung_ladder(tmp_path: Path) -> Path:
     rung = {"name": "180p", "height": 180, "video_kbps": 300, "audio_kbps": 64, "enabled": True}
     path.write_text(json.dumps({"schema_version": 1, "name": "tiny", "rungs": [rung]}))
     return path
+
+
+def test_run_refuses_a_live_title_unless_told_to_replace_it(
+    *, s3_env: S3Setup, tmp_path: Path, moto_client: Any, capsys: Any, small_clip: Path, one_rung_ladder: Path
+) -> None:
+    make_package(tmp_path / "pkg")
+    assert cli(capsys, *publish_args(tmp_path / "pkg", "movie", "live-1"))[0] == 0
+    before = list_keys(moto_client, s3_env.bucket, "hls/movies/live-1/")
+    run = ["run", str(small_clip), "--content-type", "movie", "--content-id", "live-1"]
+    run += ["--ladder", str(one_rung_ladder), "--preset", "ultrafast", "--out-dir", str(tmp_path / "out")]
+    status, _, err = cli(capsys, *run)
+    assert status == 3 and "is live (published" in err and "--replace" in err
+    assert not (tmp_path / "out").exists()  # refused before anything was encoded
+    assert list_keys(moto_client, s3_env.bucket, "hls/movies/live-1/") == before
+    status, _, err = cli(capsys, *run, "--replace", "--json")
+    assert status == 0, err
+    after = list_keys(moto_client, s3_env.bucket, "hls/movies/live-1/")
+    assert set(before) - {"hls/movies/live-1/master.m3u8", "hls/movies/live-1/_builds.json"} <= set(after)
 
 
 def test_run_transcodes_and_publishes(
