@@ -7,6 +7,7 @@ rows are repainted together a few times a second, however often workers report.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
@@ -91,6 +92,8 @@ class JobTableModel(QAbstractTableModel):
         self._rows: list[JobRow] = []
         self._index: dict[int, int] = {}
         self._ladder: Ladder | None = None
+        self._live: frozenset[tuple[str, str]] = frozenset()
+        self._dupes: set[tuple[str, str]] = set()
         self._dirty: set[int] = set()
         self._timer = QTimer(self)
         self._timer.setInterval(REPAINT_INTERVAL_MS)
@@ -190,16 +193,20 @@ class JobTableModel(QAbstractTableModel):
             return progress[1] if progress else ""
         return self._outcome(row)
 
-    @staticmethod
-    def _outcome(row: JobRow) -> str:
+    def _outcome(self, row: JobRow) -> str:
         record = row.record
+        key = (record.content_type.value, record.content_id)
+        if record.state is JobState.DONE and record.hls_url:
+            return record.hls_url
+        if record.error and record.state is not JobState.DONE:
+            return record.error
+        if key in self._dupes:
+            return "⚠ another job has the same content type and id: change one of them"
+        if key in self._live:
+            return "Replaces the live title when published"
         if record.state is JobState.DONE:
-            if record.hls_url:
-                return record.hls_url
             out_dir = record.result.output_dir if record.result else record.out_dir
             return f"saved to {out_dir}" if out_dir else "done"
-        if record.error:
-            return record.error
         if record.info and record.info.warnings and record.state is JobState.READY:
             return "⚠ " + record.info.warnings[0]
         return ""
@@ -220,8 +227,7 @@ class JobTableModel(QAbstractTableModel):
             return 1.0, "100%"
         return None
 
-    @staticmethod
-    def _tooltip(row: JobRow, column: Column) -> str | None:
+    def _tooltip(self, row: JobRow, column: Column) -> str | None:
         record = row.record
         if column == Column.FILE:
             return record.source
@@ -232,7 +238,7 @@ class JobTableModel(QAbstractTableModel):
         if column in (Column.OUTCOME, Column.STATE) and record.error:
             return record.error
         if column == Column.OUTCOME:
-            return JobTableModel._outcome(row) or None
+            return self._outcome(row) or None
         return None
 
     # ---- feeding the model
@@ -268,6 +274,10 @@ class JobTableModel(QAbstractTableModel):
         if record.info is not row.record.info:
             row.rungs = formatting.planned_rungs(record.info, self._ladder)
         row.record = record
+        dupes = self._dupes
+        self._find_duplicates()
+        if dupes != self._dupes:
+            self._outcomes_changed()
         self._dirty.discard(row_number)
         self.dataChanged.emit(self.index(row_number, 0), self.index(row_number, len(Column) - 1))
 
@@ -347,6 +357,29 @@ class JobTableModel(QAbstractTableModel):
 
     def _reindex(self) -> None:
         self._index = {row.record.id: n for n, row in enumerate(self._rows)}
+        self._find_duplicates()
+
+    def _find_duplicates(self) -> None:
+        waiting = (
+            r.record for r in self._rows if not r.record.hls_url
+        )  # published ones are the live marker's
+        counts = Counter((r.content_type.value, r.content_id) for r in waiting)
+        self._dupes = {key for key, n in counts.items() if n > 1 and key[1]}
+
+    def unpublished(self) -> list[JobRecord]:
+        """Finished jobs that are not published yet, in queue order."""
+        return [r.record for r in self._rows if r.record.state is JobState.DONE and not r.record.hls_url]
+
+    def set_live(self, keys: frozenset[tuple[str, str]]) -> None:
+        """The (content type, id) of every title that is live at the destination now."""
+        self._live = keys
+        self._outcomes_changed()
+
+    def _outcomes_changed(self) -> None:
+        if self._rows:
+            self.dataChanged.emit(
+                self.index(0, Column.OUTCOME), self.index(len(self._rows) - 1, Column.OUTCOME)
+            )
 
     def _mark_dirty(self, row_number: int) -> None:
         self._dirty.add(row_number)

@@ -34,6 +34,7 @@ from hlsstudio.qt import tasks, window_layout
 from hlsstudio.qt.actions import build_menus, build_toolbar, create_actions, row_menu, update_action_states
 from hlsstudio.qt.icons import app_icon
 from hlsstudio.qt.job_table_model import Column
+from hlsstudio.qt.live_titles import keep_confirmed
 from hlsstudio.qt.notifications import Notifier
 from hlsstudio.qt.pools import Pools, thread_pools
 from hlsstudio.qt.queue_controller import QueueController
@@ -270,14 +271,14 @@ class MainWindow(QMainWindow):
                 selection.select(self.controller.model.index(row, 0), flags)
 
     def publish_selected(self) -> None:
-        ids = self.selected_ids()
-        queued = self.controller.publish(ids or None)
-        if queued:
+        """Publish the selected (or all unpublished) jobs; ask before replacing a live title."""
+        records = self.selected_records() or self.controller.model.unpublished()
+        ids = [r.id for r in keep_confirmed(records, self.controller.live, self.confirm)]
+        if ids and (queued := self.controller.publish(ids)):
             self.statusBar().showMessage(f"Publishing {queued} job(s)", STATUS_MS)
 
     def open_output_folder(self) -> None:
-        records = self.selected_records()
-        if records and records[0].out_dir:
+        if (records := self.selected_records()) and records[0].out_dir:
             QDesktopServices.openUrl(QUrl.fromLocalFile(records[0].out_dir))
 
     def copy_url(self) -> None:

@@ -27,6 +27,7 @@ from hlsstudio.core.toolchain import Toolchain
 from hlsstudio.core.uploads import UploadProgress
 from hlsstudio.qt.intake import Intake
 from hlsstudio.qt.job_table_model import JobTableModel
+from hlsstudio.qt.live_titles import Live, published_titles
 from hlsstudio.qt.pools import Pools, QtExecutor
 from hlsstudio.qt.workers import CallWorker, UploadThrottle
 
@@ -75,6 +76,8 @@ class QueueController(QObject):
         self.intake = Intake(self.service, self.run_call, self.model.records, self)
         self.intake.message.connect(self.message)
         self.model.set_ladder(self.service.ladder)
+        self.live: Live = {}
+        """Titles published at the destination now, by (content type, id) (``refresh_live``)."""
         self._followed_until = 0.0
         self._following = False
         self._follow = QTimer(self)
@@ -182,6 +185,7 @@ class QueueController(QObject):
         with self._throttle_lock:
             self._throttles.pop(event.job_id, None)
         self.publish_finished.emit(event.job_id)
+        self.refresh_live()
 
     def _on_QueueRunning(self, event: ev.QueueRunning) -> None:
         self.running_changed.emit(event.running)
@@ -208,6 +212,7 @@ class QueueController(QObject):
         self._followed_until = max([0.0, *(r.updated_at for r in records)])
         self.model.set_records(records)
         self._follow.start()
+        self.refresh_live()
         if self.store.recovered:
             n = len(self.store.recovered)
             self.message.emit(f"{n} job{'s' * (n != 1)} interrupted by the last exit: retry to run again")
@@ -220,6 +225,22 @@ class QueueController(QObject):
     def apply_settings(self, settings: AppSettings) -> None:
         """Use new settings for jobs that start from now on (running jobs keep theirs)."""
         self.service.apply_settings(settings)
+        self.refresh_live()
+
+    def refresh_live(self) -> None:
+        """Read which titles are published at the destination now, in a worker."""
+        worker = CallWorker("live", published_titles, self.settings.destination)
+        worker.signals.done.connect(self._on_live)
+        worker.signals.failed.connect(self._on_live_failed)
+        self.run_call(worker)
+
+    def _on_live(self, _tag: object, live: Live) -> None:
+        if not self._shut:
+            self.live = live
+            self.model.set_live(frozenset(live))
+
+    def _on_live_failed(self, _tag: object, error: object) -> None:
+        log.info("cannot list the published titles: %s", error)
 
     def set_ladder(self, rungs: list[Rung] | None, problems: list[str] | None = None) -> None:
         """Use these rungs for jobs started from now on; ``rungs=None`` with problems blocks Start."""
