@@ -23,6 +23,14 @@ PROGRESS_STEPS = 1000
 CONTENT_ID_PATTERN = r"[A-Za-z0-9_-]{1,128}"
 
 
+class ReasonDelegate(QStyledItemDelegate):
+    """Text cut at the end, not in the middle: a reason reads from its start ("not a media file…")."""
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: AnyIndex) -> None:
+        super().initStyleOption(option, index)
+        option.textElideMode = Qt.TextElideMode.ElideRight
+
+
 class ProgressDelegate(QStyledItemDelegate):
     """Paints ``ProgressRole`` (fraction, text) as the style's progress bar."""
 

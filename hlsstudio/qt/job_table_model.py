@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from enum import IntEnum
 from typing import Any
 
 from PySide6.QtCore import (
@@ -28,6 +27,7 @@ from hlsstudio.core.models import ContentType, JobState, Ladder, PlannedRung, Pr
 from hlsstudio.core.publish import UploadProgress
 from hlsstudio.core.storage.base import CONTENT_ID_RE
 from hlsstudio.qt import formatting
+from hlsstudio.qt.columns import HEADERS, Column
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 DISPLAY = Qt.ItemDataRole.DisplayRole
@@ -45,33 +45,6 @@ STATE_COLOURS = {
 }
 
 
-class Column(IntEnum):
-    """The queue's columns, in display order."""
-
-    FILE = 0
-    DURATION = 1
-    RESOLUTION = 2
-    RUNGS = 3
-    CONTENT_TYPE = 4
-    CONTENT_ID = 5
-    STATE = 6
-    PROGRESS = 7
-    OUTCOME = 8
-
-
-HEADERS = {
-    Column.FILE: "File",
-    Column.DURATION: "Duration",
-    Column.RESOLUTION: "Resolution",
-    Column.RUNGS: "Rungs",
-    Column.CONTENT_TYPE: "Type",
-    Column.CONTENT_ID: "Content ID",
-    Column.STATE: "State",
-    Column.PROGRESS: "Progress",
-    Column.OUTCOME: "Outcome",
-}
-
-
 @dataclass
 class JobRow:
     """A record plus what only the running app knows: live progress and the planned rungs."""
@@ -80,6 +53,7 @@ class JobRow:
     progress: Progress | None = None
     upload: UploadProgress | None = None
     rungs: list[PlannedRung] = field(default_factory=list)
+    cancelling: bool = False
 
 
 class JobTableModel(QAbstractTableModel):
@@ -187,7 +161,7 @@ class JobTableModel(QAbstractTableModel):
         if column == Column.CONTENT_ID:
             return record.content_id
         if column == Column.STATE:
-            return formatting.STATE_LABELS[record.state]
+            return "Cancelling…" if row.cancelling else formatting.STATE_LABELS[record.state]
         if column == Column.PROGRESS:
             progress = self._progress(row)
             return progress[1] if progress else ""
@@ -267,6 +241,7 @@ class JobTableModel(QAbstractTableModel):
             return
         row = self._rows[row_number]
         if record.state is not row.record.state:
+            row.cancelling = False
             if record.state not in (JobState.TRANSCODING, JobState.VALIDATING):
                 row.progress = None
             if record.state is not JobState.PUBLISHING:
@@ -365,6 +340,13 @@ class JobTableModel(QAbstractTableModel):
         )  # published ones are the live marker's
         counts = Counter((r.content_type.value, r.content_id) for r in waiting)
         self._dupes = {key for key, n in counts.items() if n > 1 and key[1]}
+
+    def mark_cancelling(self, job_id: int) -> None:
+        """Show at once that a running job is being stopped (until its next state arrives)."""
+        row_number = self._index.get(job_id)
+        if row_number is not None and self._rows[row_number].record.state.is_active:
+            self._rows[row_number].cancelling = True
+            self.dataChanged.emit(self.index(row_number, Column.STATE), self.index(row_number, Column.STATE))
 
     def unpublished(self) -> list[JobRecord]:
         """Finished jobs that are not published yet, in queue order."""

@@ -32,8 +32,8 @@ from hlsstudio.core.settings import AppSettings, save_settings
 from hlsstudio.core.storage.config import destination_summary
 from hlsstudio.qt import tasks, window_layout
 from hlsstudio.qt.actions import build_menus, build_toolbar, create_actions, row_menu, update_action_states
+from hlsstudio.qt.columns import Column
 from hlsstudio.qt.icons import app_icon
-from hlsstudio.qt.job_table_model import Column
 from hlsstudio.qt.live_titles import keep_confirmed
 from hlsstudio.qt.notifications import Notifier
 from hlsstudio.qt.pools import Pools, thread_pools

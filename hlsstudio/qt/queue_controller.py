@@ -283,7 +283,11 @@ class QueueController(QObject):
         return self.service.transition_many(changes)
 
     def cancel(self, ids: list[int]) -> None:
-        """Cancel jobs at whatever stage they are; waiting ones become Cancelled at once."""
+        """Cancel jobs at whatever stage they are; waiting ones become Cancelled at once, running ones
+        show "Cancelling…" until ffmpeg or the upload has stopped."""
+        for job_id in ids:
+            if self.service.is_encoding(job_id) or self.service.publishing.handles(job_id):
+                self.model.mark_cancelling(job_id)
         self.service.cancel(ids)
 
     def retry(self, ids: list[int]) -> int:

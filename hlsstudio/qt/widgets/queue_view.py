@@ -5,8 +5,9 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
-from hlsstudio.qt.delegates import ContentIdDelegate, ContentTypeDelegate, ProgressDelegate
-from hlsstudio.qt.job_table_model import Column, JobTableModel
+from hlsstudio.qt.columns import Column
+from hlsstudio.qt.delegates import ContentIdDelegate, ContentTypeDelegate, ProgressDelegate, ReasonDelegate
+from hlsstudio.qt.job_table_model import JobTableModel
 
 ROW_HEIGHT = 26
 COLUMN_WIDTHS = {
@@ -37,6 +38,7 @@ class QueueView(QTableView):
         self.setItemDelegateForColumn(Column.PROGRESS, ProgressDelegate(self))
         self.setItemDelegateForColumn(Column.CONTENT_TYPE, ContentTypeDelegate(self))
         self.setItemDelegateForColumn(Column.CONTENT_ID, ContentIdDelegate(self))
+        self.setItemDelegateForColumn(Column.OUTCOME, ReasonDelegate(self))
         self.setAlternatingRowColors(True)
         self.setWordWrap(False)
         self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
