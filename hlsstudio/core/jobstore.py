@@ -384,10 +384,12 @@ class JobStore:
         """The id of every job (cheap: to notice jobs another process removed)."""
         return set(self.states())
 
-    def states(self) -> dict[int, JobState]:
-        """Every job's state and nothing else (cheap: no result or probe document is read)."""
+    def states(self, ids: Sequence[int] | None = None) -> dict[int, JobState]:
+        """The state of the jobs ``ids`` (None: every job) and nothing else: no document is read."""
+        where = f" WHERE id IN ({','.join('?' * len(ids))})" if ids is not None else ""
         with self._lock:
-            return {r[0]: jobdb.read_state(r[1]) for r in self._db.execute("SELECT id, state FROM jobs")}
+            rows = self._db.execute(f"SELECT id, state FROM jobs{where}", list(ids or ())).fetchall()
+        return {r[0]: jobdb.read_state(r[1]) for r in rows}
 
     def history(self, job_id: int) -> list[tuple[float, JobState, str | None]]:
         """The job's state transitions, oldest first: (unix time, state, error)."""

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from hlsstudio.core.jobowner import owner_of_pid
+from hlsstudio.core.jobowner import owner_of_pid, process_owner
 from hlsstudio.core.jobstore import JobStore
 from hlsstudio.core.models import JobState
 from hlsstudio.core.settings import AppSettings
-from tests.qt.helpers import WindowFactory, wait_ready
+from tests.qt.helpers import WindowFactory, small_ladder, wait_ready, wait_state
 
 
 @pytest.fixture
@@ -69,3 +69,25 @@ def test_a_ready_job_of_another_process_is_not_run_here(
         assert other.get(job.id).state is JobState.READY  # type: ignore[union-attr]
     finally:
         other.close()
+
+
+def test_a_ready_job_of_a_process_that_died_is_taken_over_and_run(
+    qtbot: QtBot, make_window: WindowFactory, fast_settings: AppSettings, good_clip: Path
+) -> None:
+    child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    dead = owner_of_pid(child.pid)
+    child.kill()
+    child.wait()
+    window = make_window(fast_settings.model_copy(update={"ladder": small_ladder()}))
+    wait_ready(qtbot, window)
+    other = JobStore.open(window.store.path, recover=False)
+    try:
+        job = other.add([str(good_clip)], owner=dead)[0]
+        other.transition(job.id, JobState.READY)
+    finally:
+        other.close()
+    qtbot.waitUntil(lambda: window.controller.model.record(job.id) is not None, timeout=10_000)
+    window.controller.start()
+    record = wait_state(qtbot, window, job.id, JobState.DONE, JobState.FAILED)
+    assert record.state is JobState.DONE
+    assert window.store.get(job.id).owner == process_owner()  # type: ignore[union-attr]

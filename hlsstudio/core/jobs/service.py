@@ -107,7 +107,8 @@ class JobService(JobActions):
         if not changes or self.closing:
             return []
         with self._lock:
-            expected = self.store.states()  # each job's state as the batch leaves it so far
+            # each job's state as the batch leaves it so far
+            expected = self.store.states(list({job_id for job_id, _, _ in changes}))
             for job_id, state, _ in changes:
                 if job_id not in expected:
                     continue
@@ -270,13 +271,25 @@ class JobService(JobActions):
                 if len(self._encodes) >= self.settings.concurrent_jobs:
                     break
                 busy = {out for _, out in self._encodes.values()}
-                ready = (r for r in self.store.jobs() if r.state is JobState.READY and self._mine(r))
-                record = next((r for r in ready if self._out_dir(r) not in busy), None)
+                ready = (r for r in self._in_state(JobState.READY) if self._out_dir(r) not in busy)
+                record = next((r for r in ready if self._take(r)), None)
                 if record is None:
                     break
                 job, cancel = self._launch(record)
             self.executor.submit(Lane.ENCODE, functools.partial(self._run, job, cancel))
         self.check_finished()
+
+    def _in_state(self, *states: JobState) -> list[JobRecord]:
+        """The jobs in one of ``states``, in queue order (only their rows are read in full)."""
+        return self.store.get_many([i for i, state in self.store.states().items() if state in states])
+
+    def _take(self, record: JobRecord) -> bool:
+        """Whether this service may start the job (a dead owner's is taken over in one transaction,
+        so two processes never both start it)."""
+        owner = self.owner
+        if not self._mine(record) or owner is None or record.owner == owner:
+            return self._mine(record)
+        return bool(self.store.claim([record.id], owner))
 
     def _mine(self, record: JobRecord) -> bool:
         """Whether this service may drive the job: nobody else (a live app or command line) does."""
@@ -363,7 +376,7 @@ class JobService(JobActions):
         with self._lock:
             if not self.running or self._encodes or self.publishing.busy:
                 return
-            if self.probes.probing or any(r.state in WAITING and self._mine(r) for r in self.store.jobs()):
+            if self.probes.probing or any(self._mine(r) for r in self._in_state(*WAITING)):
                 return
             self.running = False
         self.bus.emit(ev.QueueRunning(False))
