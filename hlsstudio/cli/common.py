@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import shutil
 import sys
 import tempfile
 import threading
@@ -158,19 +157,15 @@ def open_job_store() -> Iterator[JobStore]:
     """The app's job store, shared with the desktop app and other command lines (nothing is
     recovered here: that is the app's start-up work). When it cannot be used, a throw-away store
     with one warning on stderr: the jobs still run, only their history is not kept."""
-    scratch: Path | None = None
-    try:
-        store = JobStore.open(recover=False)
-    except JobStoreError as exc:
-        print(f"warning: {exc.message}; these jobs are not kept in the job history", file=sys.stderr)
-        scratch = Path(tempfile.mkdtemp(prefix="hlsstudio-jobs-"))
-        store = JobStore.open(scratch / DB_NAME, recover=False)
-    try:
+    with contextlib.ExitStack() as stack:
+        try:
+            store = JobStore.open(recover=False)
+        except JobStoreError as exc:
+            print(f"warning: {exc.message}; these jobs are not kept in the job history", file=sys.stderr)
+            scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="hlsstudio-jobs-"))
+            store = JobStore.open(Path(scratch) / DB_NAME, recover=False)
+        stack.callback(store.close)  # closed before the throw-away folder goes
         yield store
-    finally:
-        store.close()
-        if scratch is not None:
-            shutil.rmtree(scratch, ignore_errors=True)
 
 
 @dataclass(frozen=True)

@@ -69,9 +69,8 @@ def transcode(
     is untouched. With ``live``, finished segments and thumbnails are uploaded while ffmpeg runs;
     a failure or cancel removes what was uploaded (``finish`` the publisher after success).
     """
-    request = JobRequest(source=source, out_dir=out_dir, ladder=ladder, settings=settings)
-    if job:
-        request.job = job
+    named = {"job": job} if job else {}
+    request = JobRequest(source=source, out_dir=out_dir, ladder=ladder, settings=settings, **named)
     ctx = JobContext(
         request,
         toolchain,
