@@ -201,7 +201,13 @@ class ContentType(StrEnum):
 
 
 class JobState(StrEnum):
-    """Where a job is in its life. Terminal: DONE, FAILED, CANCELLED; INTERRUPTED after a crash."""
+    """Where a job is in its life. Terminal: DONE, PUBLISH_FAILED, FAILED, CANCELLED; INTERRUPTED after
+    a crash.
+
+    DONE means encoded and validated (published too when the job's ``hls_url`` is set);
+    PUBLISH_FAILED means encoded and validated but its publish failed: the package is kept and only
+    publishing is retried. FAILED and CANCELLED are about the encode.
+    """
 
     QUEUED = "queued"
     PROBING = "probing"
@@ -210,6 +216,7 @@ class JobState(StrEnum):
     VALIDATING = "validating"
     PUBLISHING = "publishing"
     DONE = "done"
+    PUBLISH_FAILED = "publish_failed"
     FAILED = "failed"
     CANCELLED = "cancelled"
     INTERRUPTED = "interrupted"
@@ -220,7 +227,18 @@ class JobState(StrEnum):
 
     @property
     def is_terminal(self) -> bool:
-        return self in (JobState.DONE, JobState.FAILED, JobState.CANCELLED, JobState.INTERRUPTED)
+        return self in (
+            JobState.DONE,
+            JobState.PUBLISH_FAILED,
+            JobState.FAILED,
+            JobState.CANCELLED,
+            JobState.INTERRUPTED,
+        )
+
+    @property
+    def is_encoded(self) -> bool:
+        """True when the job's package is encoded and validated (published or not)."""
+        return self in (JobState.DONE, JobState.PUBLISH_FAILED)
 
 
 class Progress(BaseModel):
