@@ -184,6 +184,8 @@ class Batch:
     content: tuple[ContentType, str] | None = None
     publish: bool = False
     jobs: int = 1
+    replace: bool = False
+    """The jobs' publish may replace a title that is already live (``--replace``)."""
 
 
 def service_settings(saved: AppSettings, batch: Batch) -> AppSettings:
@@ -239,6 +241,7 @@ def run_batch(batch: Batch, view: JobsView) -> list[JobResult]:
         executor = ThreadExecutor(encode_threads=batch.jobs)
         service = JobService(store, executor, settings, owner=process_owner(), adopt=False)
         service.set_ladder(list(batch.ladder.rungs))
+        service.replace_live = batch.replace
         unsubscribe = service.subscribe(view.on_event)
         ids: list[int] = []
         try:

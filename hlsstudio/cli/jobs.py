@@ -107,7 +107,7 @@ def cmd_history(args: argparse.Namespace) -> int:
         print("no jobs yet")
     for record in records:
         output = output_of(record)
-        print(f"{record.id:>5}  {record.state.value:12} {record.content_id:24} {record.source}")
+        print(f"{record.id:>5}  {record.state.value:14} {record.content_id:24} {record.source}")
         if output:
             print(f"       -> {output}")
         if record.error:
@@ -124,5 +124,5 @@ def cmd_queue(args: argparse.Namespace) -> int:
     if not records:
         print("no unfinished jobs")
     for record in records:
-        print(f"{record.id:>5}  {record.state.value:12} {record.source}  [{driven_by(record.owner)}]")
+        print(f"{record.id:>5}  {record.state.value:14} {record.source}  [{driven_by(record.owner)}]")
     return 0

@@ -41,7 +41,7 @@ from hlsstudio.core.pipeline import JobCallbacks, JobRequest, run_job
 from hlsstudio.core.publish import PublishOptions, UploadProgress, publish_package
 from hlsstudio.core.settings import AppSettings
 from hlsstudio.core.storage import Destination, content_prefix, validate_content_id
-from hlsstudio.core.sweep import live_title
+from hlsstudio.core.sweep import live_since, live_title
 
 REDRAW_SECONDS = 0.2
 
@@ -158,9 +158,9 @@ def refuse_live(destination: Destination, content_type: ContentType, content_id:
     live = None if replace else live_title(destination, content_prefix(content_type, content_id))
     if live is None:
         return False
-    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(live.live_at)) if live.live_at else "earlier"
     print(
-        f"error: {live.prefix}master.m3u8 is live (published {when}): add --replace to replace it",
+        f"error: {live.prefix}master.m3u8 is live (published {live_since(live)}): "
+        "add --replace to replace it",
         file=sys.stderr,
     )
     return True
@@ -255,6 +255,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         out_dirs=[args.out_dir] if args.out_dir else None,
         content=(args.content_type, content_id),
         publish=True,
+        replace=args.replace,
     )
     (result,) = run_batch(batch, JobsView(content_id, enabled=False if args.json else None))
     return _report_job(result, args)

@@ -62,3 +62,7 @@ class StorageError(HlsStudioError):
 
 class ConfigError(HlsStudioError):
     """Destination or app configuration is missing or invalid."""
+
+
+class LiveTitleError(HlsStudioError):
+    """Publishing would replace a title viewers can play now, and nobody confirmed it."""

@@ -22,7 +22,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
 from hlsstudio.core.builds import remember_build
-from hlsstudio.core.errors import CancelledError, StorageError
+from hlsstudio.core.errors import CancelledError, LiveTitleError, StorageError
 from hlsstudio.core.layout import is_final_while_encoding
 from hlsstudio.core.models import ContentType, PublishResult
 from hlsstudio.core.publish import (
@@ -38,6 +38,7 @@ from hlsstudio.core.publish import (
     upload_one,
 )
 from hlsstudio.core.storage.base import Destination
+from hlsstudio.core.sweep import live_since, live_title
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +59,13 @@ class LivePublisher:
         cancel: threading.Event | None = None,
         stream: bool = True,
         package_dir: Path | None = None,
+        replace_live: bool = True,
     ) -> None:
         """Validate the id and list the prefix now (fail before encoding, not after).
 
         ``stream=False`` uploads everything in ``finish``. ``package_dir`` (a finished package) lets a
-        publish that failed before resume its unfinished build.
+        publish that failed before resume its unfinished build. ``replace_live=False``: ``finish``
+        refuses (LiveTitleError, before the master) when the title is already live.
 
         Raises ConfigError for an unsafe content id and StorageError when the destination cannot
         be listed.
@@ -78,6 +81,7 @@ class LivePublisher:
             package_dir=package_dir,
         )
         self.streaming = stream
+        self.replace_live = replace_live
         self._started = time.monotonic()
         self._pool = ThreadPoolExecutor(
             self._ctx.options.upload_concurrency, thread_name_prefix="live-publish"
@@ -91,6 +95,18 @@ class LivePublisher:
     def cancel(self) -> threading.Event:
         """The event that stops the uploads (shared with the job)."""
         return self._ctx.cancel
+
+    def check_live(self) -> None:
+        """Raise LiveTitleError when the title is live and replacing it was not allowed."""
+        if self.replace_live:
+            return
+        live = live_title(self._ctx.destination, self._ctx.title_prefix)
+        if live is not None and live.build != self._ctx.build:
+            kind, content_id = self.content
+            raise LiveTitleError(
+                f"not published: {kind.value} '{content_id}' is live (published {live_since(live)}); "
+                "press Publish to replace it"
+            )
 
     def _offer(self, path: Path) -> None:
         with self._lock:
@@ -166,9 +182,10 @@ class LivePublisher:
     def finish(self, package_dir: Path) -> PublishResult:
         """Upload what is left of the finished package, then the master; the publish result.
 
-        Raises StorageError (master not written) or CancelledError.
+        Raises StorageError (master not written), LiveTitleError or CancelledError.
         """
         self.stop_watching()
+        self.check_live()
         self.remember(package_dir)
         _, failures = self.drain()
         raise_failures(failures)  # a segment that failed while encoding: stop before sending more

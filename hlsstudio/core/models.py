@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 RUNG_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 X264_PRESETS = (
@@ -110,26 +111,86 @@ class Rung(BaseModel):
         return value
 
 
-def ladder_problems(rungs: list[Rung]) -> list[str]:
-    """Human sentences for everything wrong with a rung list (empty list: it is valid)."""
+_FIELD_WORDS = {"video_kbps": "a video bitrate", "audio_kbps": "an audio bitrate"}
+_HEIGHT_BOUNDS = {"ge": "at least", "gt": "more than", "le": "at most", "lt": "less than"}
+_RATE_BOUNDS = {"ge": "of at least", "gt": "above", "le": "of at most", "lt": "below"}
+
+
+def _rung_label(row: Mapping[str, Any]) -> str:
+    """How a sentence names a rung: by its name, else by its height."""
+    name, height = row.get("name"), row.get("height")
+    if isinstance(name, str) and name.strip():
+        return f"rung {name if len(name) <= 32 else name[:32] + '…'!r}"
+    return f"the unnamed rung at {height} px" if isinstance(height, int) else "an unnamed rung"
+
+
+def _field_sentence(row: Mapping[str, Any], field: str, ctx: Mapping[str, Any]) -> str:
+    """One plain sentence for a field of a raw rung that ``Rung`` refuses."""
+    who, value = _rung_label(row), row.get(field)
+    if field == "name":
+        if not isinstance(value, str) or not value.strip():
+            return f"{who} needs a name"
+        if len(value) > 32:
+            return f"{who} has a name longer than 32 characters"
+        return f"{who} has a name with characters other than letters, digits, '-' and '_'"
+    if field == "enabled":
+        return f"{who} must be either on or off"
+    if value is None:
+        return f"{who} needs {_FIELD_WORDS.get(field, 'a ' + field.replace('_', ' '))}"
+    if field == "height":
+        bound = next((f"{_HEIGHT_BOUNDS[k]} {ctx[k]}" for k in _HEIGHT_BOUNDS if k in ctx), "")
+        return f"{who} must be {bound} px tall" if bound else f"{who} needs its height in whole pixels"
+    words = _FIELD_WORDS.get(field, f"a valid {field.replace('_', ' ')}")
+    bound = next((f"{_RATE_BOUNDS[k]} {ctx[k]:,} kbps" for k in _RATE_BOUNDS if k in ctx), "")
+    return f"{who} must have {words} {bound}" if bound else f"{who} needs {words} in whole kbps"
+
+
+def rung_field_problems(row: Rung | Mapping[str, Any]) -> dict[str, str]:
+    """Field name -> a plain sentence naming the rung, for every field ``Rung`` refuses (empty: valid)."""
+    if isinstance(row, Rung):
+        return {}
+    try:
+        Rung.model_validate(row)
+    except ValidationError as exc:
+        found: dict[str, str] = {}
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else "name"
+            found.setdefault(field, _field_sentence(row, field, error.get("ctx") or {}))
+        return found
+    return {}
+
+
+def ladder_problems(rungs: Sequence[Rung | Mapping[str, Any]]) -> list[str]:
+    """Plain sentences for everything wrong with a rung list, naming rungs by name (empty: it is valid).
+
+    Rows may be raw mappings (what an editor holds): fields ``Rung`` refuses come first, and the
+    ladder-wide rules are checked only once every row makes a valid ``Rung``.
+    """
+    if not rungs:
+        return ["add at least one rung"]
+    field_problems = [p for row in rungs for p in rung_field_problems(row).values()]
+    if field_problems:
+        return field_problems
+    valid = [r if isinstance(r, Rung) else Rung.model_validate(r) for r in rungs]
     problems: list[str] = []
-    if not any(r.enabled for r in rungs):
+    if not any(r.enabled for r in valid):
         problems.append("enable at least one rung")
-    seen_heights: set[int] = set()
+    by_height: dict[int, str] = {}
     seen_names: set[str] = set()
-    for rung in rungs:
-        if rung.height in seen_heights:
-            problems.append(f"two rungs have height {rung.height}")
+    for rung in valid:
+        if rung.height in by_height:
+            problems.append(
+                f"two rungs have height {rung.height}: {by_height[rung.height]!r} and {rung.name!r}"
+            )
         if rung.name in seen_names:
-            problems.append(f"two rungs are named {rung.name}")
-        seen_heights.add(rung.height)
+            problems.append(f"two rungs are named {rung.name!r}")
+        by_height.setdefault(rung.height, rung.name)
         seen_names.add(rung.name)
-    ordered = sorted(rungs, key=lambda r: r.height)
-    for lower, higher in itertools.pairwise(ordered):
+    for lower, higher in itertools.pairwise(sorted(valid, key=lambda r: r.height)):
         if higher.video_kbps <= lower.video_kbps:
             problems.append(
-                f"{higher.name} must have a higher video bitrate than {lower.name} "
-                f"({higher.video_kbps} ≤ {lower.video_kbps} kbps)"
+                f"rung {higher.name!r} must have a higher video bitrate than rung {lower.name!r} below it "
+                f"({higher.video_kbps:,} kbps is not above {lower.video_kbps:,} kbps)"
             )
     return problems
 

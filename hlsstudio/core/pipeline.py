@@ -122,6 +122,7 @@ def open_publisher(
         on_progress=callbacks.on_upload,
         cancel=cancel,
         stream=request.publish_while_encoding,
+        replace_live=request.replace_live,
     )
 
 
@@ -181,9 +182,11 @@ def publish_package_dir(
     on_progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
     keep_local: bool = True,
+    replace_live: bool = True,
 ) -> PublishResult:
     """Publish a finished package (the Publish button, a retry that only publishes) with the publisher
     the job's publish stage uses; remove the local package afterwards unless ``keep_local``.
+    ``replace_live=False`` refuses (LiveTitleError) to replace a title that is already live.
 
     A failed or cancelled publish keeps what it uploaded, so publishing again resumes the same build.
     Raises ConfigError, StorageError, CancelledError.
@@ -197,6 +200,7 @@ def publish_package_dir(
         cancel=cancel,
         stream=False,
         package_dir=package_dir,
+        replace_live=replace_live,
     )
     published = publisher.finish(package_dir)
     if not keep_local:

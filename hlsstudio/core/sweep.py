@@ -243,6 +243,13 @@ class LiveTitle:
     live_at: float | None
 
 
+def live_since(live: LiveTitle) -> str:
+    """When a live title was published, for people ("2026-11-30 06:15 UTC", or "earlier")."""
+    if live.live_at is None:
+        return "earlier"
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(live.live_at))
+
+
 def live_title(destination: Destination, prefix: str) -> LiveTitle | None:
     """What is live under ``prefix`` (a title's key prefix), or None when nothing is published there.
 

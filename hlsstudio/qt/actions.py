@@ -11,8 +11,8 @@ from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar, QToolButton, QWidget
 
 from hlsstudio.core.jobs.actions import RETRYABLE, WAITING
 from hlsstudio.core.jobstore import JobRecord
-from hlsstudio.core.models import JobState
 from hlsstudio.qt.icons import icon
+from hlsstudio.qt.job_status import publishable, retry_label
 
 if TYPE_CHECKING:
     from hlsstudio.qt.queue_controller import QueueController
@@ -68,19 +68,23 @@ def create_actions(parent: QWidget) -> WindowActions:
             parent, "Add folder…", "add-folder", "Ctrl+Shift+O", "Queue every video in a folder"
         ),
         start=_action(parent, "Start", "start", "Ctrl+Return", "Start the queue"),
-        pause=_action(parent, "Pause", "pause", "Ctrl+Shift+Return", "Start no new job; running jobs finish"),
+        pause=_action(
+            parent, "Pause", "pause", "Ctrl+Shift+Return", "Pause after the current job: it finishes"
+        ),
         cancel=_action(parent, "Cancel", "cancel", "Ctrl+.", "Cancel the selected jobs"),
-        retry=_action(parent, "Retry", "retry", "Ctrl+R", "Run failed, cancelled or interrupted jobs again"),
+        retry=_action(
+            parent, "Retry", "retry", "Ctrl+R", "Publish again (publish failed) or encode again (failed)"
+        ),
         remove=_action(parent, "Remove", "remove", "Del", "Remove the selected jobs from the queue"),
         move_top=_action(parent, "Move to top", "move-top", "Ctrl+Home", "Run the selected jobs first"),
         move_up=_action(parent, "Move up", "move-up", "Ctrl+Up", "Move the selected jobs up"),
         move_down=_action(parent, "Move down", "move-down", "Ctrl+Down", "Move the selected jobs down"),
-        publish=_action(
-            parent, "Publish", "publish", "Ctrl+P", "Publish the selected (or all) finished jobs"
-        ),
+        publish=_action(parent, "Publish", "publish", "Ctrl+P", "Publish the selected (or all) encoded jobs"),
         open_folder=_action(parent, "Open output folder", "open-folder", "Ctrl+E", "Show the package folder"),
         copy_url=_action(parent, "Copy HLS URL", "copy-link", "Ctrl+Shift+C", "Copy the public master URL"),
-        details=_action(parent, "Details…", "details", "Ctrl+I", "Error, ffmpeg command, stderr, validation"),
+        details=_action(
+            parent, "Details…", "details", "Ctrl+I", "What happened, what to do, and the technical detail"
+        ),
         settings=_action(
             parent, "Settings…", "settings", "Ctrl+,", "Encoding, destination and FFmpeg settings"
         ),
@@ -163,12 +167,20 @@ def update_action_states(
     a.start.setToolTip(
         "Start the queue (Ctrl+Return)" if not blockers else "Cannot start: " + "; ".join(blockers)
     )
+    a.pause.setText("Pause" if not controller.pause_requested or controller.running else "Paused")
     a.cancel.setEnabled(any(s in WAITING or s.is_active for s in states))
     a.retry.setEnabled(bool(states & RETRYABLE))
-    for action in (a.remove, a.move_top, a.move_up, a.move_down):
-        action.setEnabled(bool(records))
-    any_done = any(r.state is JobState.DONE for r in controller.model.records())
-    a.publish.setEnabled(JobState.DONE in states or (not records and any_done))
+    a.retry.setText(retry_label([r for r in records if r.state in RETRYABLE]))
+    a.remove.setEnabled(bool(records))
+    model = controller.model
+    rows = sorted(n for n in map(model.row_of, (r.id for r in records)) if n is not None)
+    at_top = rows == list(range(len(rows)))
+    at_bottom = rows == list(range(model.rowCount() - len(rows), model.rowCount()))
+    a.move_top.setEnabled(bool(rows) and not at_top)
+    a.move_up.setEnabled(bool(rows) and not at_top)
+    a.move_down.setEnabled(bool(rows) and not at_bottom)
+    unpublished = model.unpublished()
+    a.publish.setEnabled(any(map(publishable, records)) or (not records and bool(unpublished)))
     a.open_folder.setEnabled(len(records) == 1 and bool(records[0].out_dir))
     a.copy_url.setEnabled(any(r.hls_url for r in records))
     a.details.setEnabled(len(records) == 1)

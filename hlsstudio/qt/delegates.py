@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, QRegularExpression, Qt
-from PySide6.QtGui import QPainter, QRegularExpressionValidator
+import re
+
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -12,6 +14,7 @@ from PySide6.QtWidgets import (
     QStyledItemDelegate,
     QStyleOptionProgressBar,
     QStyleOptionViewItem,
+    QToolTip,
     QWidget,
 )
 
@@ -20,7 +23,9 @@ from hlsstudio.qt.job_table_model import ProgressRole
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 PROGRESS_STEPS = 1000
-CONTENT_ID_PATTERN = r"[A-Za-z0-9_-]{1,128}"
+CONTENT_ID_CHAR = re.compile(r"[A-Za-z0-9_-]")
+MAX_CONTENT_ID = 128
+CONTENT_ID_RULE = "use letters, digits, '-' or '_' (up to 128)"
 
 
 class ReasonDelegate(QStyledItemDelegate):
@@ -76,11 +81,42 @@ class ContentTypeDelegate(QStyledItemDelegate):
         model.setData(index, editor.currentData(), Qt.ItemDataRole.EditRole)
 
 
+class ContentIdEdit(QLineEdit):
+    """A line edit for a content id: spaces become '-', other characters a content id cannot hold
+    are refused with a sentence saying why (shown beside the field), never dropped silently."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMaxLength(MAX_CONTENT_ID)
+        self.setToolTip(CONTENT_ID_RULE)
+        self.refusal = ""
+        """The last sentence about refused characters ('' when none were refused)."""
+        self.textEdited.connect(self._clean)
+
+    def _clean(self, text: str) -> None:
+        cleaned, refused = clean_content_id(text)
+        if not refused:
+            return
+        cursor = self.cursorPosition() - (len(text) - len(cleaned))
+        self.setText(cleaned)
+        self.setCursorPosition(max(0, cursor))
+        shown = " ".join(f"'{c}'" for c in dict.fromkeys(refused))
+        self.refusal = (
+            f"{shown} can't be used in a content id (it becomes part of the URL): {CONTENT_ID_RULE}"
+        )
+        QToolTip.showText(self.mapToGlobal(self.rect().bottomLeft()), self.refusal, self)
+
+
+def clean_content_id(text: str) -> tuple[str, str]:
+    """(``text`` with spaces as '-' and without what a content id cannot hold, the refused characters)."""
+    kept, refused = [], []
+    for char in text.replace(" ", "-"):
+        (kept if CONTENT_ID_CHAR.fullmatch(char) else refused).append(char)
+    return "".join(kept), "".join(refused)
+
+
 class ContentIdDelegate(QStyledItemDelegate):
-    """A line edit that only accepts what a content id may contain."""
+    """A ``ContentIdEdit`` for the queue's Content ID column."""
 
     def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index: AnyIndex) -> QWidget:
-        editor = QLineEdit(parent)
-        editor.setValidator(QRegularExpressionValidator(QRegularExpression(CONTENT_ID_PATTERN), editor))
-        editor.setToolTip("1-128 letters, digits, '-' or '_' (becomes part of the published URL)")
-        return editor
+        return ContentIdEdit(parent)

@@ -9,12 +9,13 @@ from hlsstudio.core.publish import UploadProgress
 
 STATE_LABELS = {
     JobState.QUEUED: "Queued",
-    JobState.PROBING: "Probing",
+    JobState.PROBING: "Checking file",
     JobState.READY: "Ready",
-    JobState.TRANSCODING: "Transcoding",
-    JobState.VALIDATING: "Validating",
+    JobState.TRANSCODING: "Encoding",
+    JobState.VALIDATING: "Checking package",
     JobState.PUBLISHING: "Publishing",
-    JobState.DONE: "Done",
+    JobState.DONE: "Finished",
+    JobState.PUBLISH_FAILED: "Publish failed",
     JobState.FAILED: "Failed",
     JobState.CANCELLED: "Cancelled",
     JobState.INTERRUPTED: "Interrupted",

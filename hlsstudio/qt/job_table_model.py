@@ -7,6 +7,7 @@ rows are repainted together a few times a second, however often workers report.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,8 @@ from hlsstudio.core.publish import UploadProgress
 from hlsstudio.core.storage.base import CONTENT_ID_RE
 from hlsstudio.qt import formatting
 from hlsstudio.qt.columns import HEADERS, Column
+from hlsstudio.qt.job_status import Tone, status_text, tone
+from hlsstudio.qt.queue_drag import QueueDragMixin
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 DISPLAY = Qt.ItemDataRole.DisplayRole
@@ -37,12 +40,15 @@ JobIdRole = Qt.ItemDataRole.UserRole + 2
 REPAINT_INTERVAL_MS = 150
 EDITABLE_STATES = frozenset(s for s in JobState if not s.is_active)
 _ROOT = QModelIndex()
-STATE_COLOURS = {
-    JobState.DONE: QColor("#1f9d55"),
-    JobState.FAILED: QColor("#d64545"),
-    JobState.INTERRUPTED: QColor("#d97706"),
-    JobState.CANCELLED: QColor("#8a8f98"),
+TONE_COLOURS = {
+    Tone.PUBLISHED: QColor("#1f9d55"),
+    Tone.ENCODED: QColor("#2b6cb0"),
+    Tone.FAILED: QColor("#d64545"),
+    Tone.WARNING: QColor("#d97706"),
+    Tone.MUTED: QColor("#8a8f98"),
 }
+NOT_PUBLISHED = "Not published yet: Publish sends it"
+LADDER_INVALID = "— (ladder has a problem)"
 
 
 @dataclass
@@ -54,12 +60,16 @@ class JobRow:
     upload: UploadProgress | None = None
     rungs: list[PlannedRung] = field(default_factory=list)
     cancelling: bool = False
+    encode_started: float | None = None
+    """When this app saw the encode start (monotonic seconds), for "cancel a long encode?"."""
 
 
-class JobTableModel(QAbstractTableModel):
-    """The queue as a table. Edits of content type/id are reported through ``record_edited``."""
+class JobTableModel(QueueDragMixin, QAbstractTableModel):
+    """The queue as a table. Edits of content type/id are reported through ``record_edited``; rows
+    dragged to a new place through ``reorder_requested`` (the new order of every job)."""
 
     record_edited = Signal(int, str, object)  # job id, field name, new value
+    reorder_requested = Signal(list)  # job ids in their new order
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -92,7 +102,8 @@ class JobTableModel(QAbstractTableModel):
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
         base = super().flags(index)
         if not index.isValid():
-            return base
+            return base | Qt.ItemFlag.ItemIsDropEnabled
+        base |= Qt.ItemFlag.ItemIsDragEnabled
         editable = index.column() in (Column.CONTENT_TYPE, Column.CONTENT_ID)
         if editable and self._rows[index.row()].record.state in EDITABLE_STATES:
             return base | Qt.ItemFlag.ItemIsEditable
@@ -110,7 +121,7 @@ class JobTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(row, column)
         if role == Qt.ItemDataRole.ForegroundRole and column in (Column.STATE, Column.OUTCOME):
-            return STATE_COLOURS.get(row.record.state)
+            return TONE_COLOURS.get(tone(row.record))
         if role == Qt.ItemDataRole.ForegroundRole and column == Column.CONTENT_ID and not _id_ok(row.record):
             return QColor("#d64545")
         if role == JobIdRole:
@@ -155,13 +166,15 @@ class JobTableModel(QAbstractTableModel):
         if column == Column.RESOLUTION:
             return formatting.resolution(info)
         if column == Column.RUNGS:
+            if not row.rungs and info is not None and self._ladder is None:
+                return LADDER_INVALID
             return formatting.rungs_summary(row.rungs)
         if column == Column.CONTENT_TYPE:
             return record.content_type.value if edit else record.content_type.value.capitalize()
         if column == Column.CONTENT_ID:
             return record.content_id
         if column == Column.STATE:
-            return "Cancelling…" if row.cancelling else formatting.STATE_LABELS[record.state]
+            return status_text(record, row.cancelling)
         if column == Column.PROGRESS:
             progress = self._progress(row)
             return progress[1] if progress else ""
@@ -172,15 +185,14 @@ class JobTableModel(QAbstractTableModel):
         key = (record.content_type.value, record.content_id)
         if record.state is JobState.DONE and record.hls_url:
             return record.hls_url
-        if record.error and record.state is not JobState.DONE:
+        if record.error:
             return record.error
         if key in self._dupes:
             return "⚠ another job has the same content type and id: change one of them"
         if key in self._live:
             return "Replaces the live title when published"
         if record.state is JobState.DONE:
-            out_dir = record.result.output_dir if record.result else record.out_dir
-            return f"saved to {out_dir}" if out_dir else "done"
+            return NOT_PUBLISHED
         if record.info and record.info.warnings and record.state is JobState.READY:
             return "⚠ " + record.info.warnings[0]
         return ""
@@ -197,7 +209,7 @@ class JobTableModel(QAbstractTableModel):
             if row.upload is None:
                 return 0.0, "publishing…"
             return row.upload.fraction, formatting.upload_progress_text(row.upload)
-        if state is JobState.DONE:
+        if state.is_encoded:
             return 1.0, "100%"
         return None
 
@@ -242,6 +254,7 @@ class JobTableModel(QAbstractTableModel):
         row = self._rows[row_number]
         if record.state is not row.record.state:
             row.cancelling = False
+            row.encode_started = time.monotonic() if record.state is JobState.TRANSCODING else None
             if record.state not in (JobState.TRANSCODING, JobState.VALIDATING):
                 row.progress = None
             if record.state is not JobState.PUBLISHING:
@@ -307,6 +320,10 @@ class JobTableModel(QAbstractTableModel):
         """Every job, in queue order."""
         return [r.record for r in self._rows]
 
+    def job_ids(self) -> list[int]:
+        """Every job id, in queue order."""
+        return [r.record.id for r in self._rows]
+
     def record(self, job_id: int) -> JobRecord | None:
         """The job's current record, or None when it is not in the queue."""
         row_number = self._index.get(job_id)
@@ -350,7 +367,7 @@ class JobTableModel(QAbstractTableModel):
 
     def unpublished(self) -> list[JobRecord]:
         """Finished jobs that are not published yet, in queue order."""
-        return [r.record for r in self._rows if r.record.state is JobState.DONE and not r.record.hls_url]
+        return [r.record for r in self._rows if r.record.state.is_encoded and not r.record.hls_url]
 
     def set_live(self, keys: frozenset[tuple[str, str]]) -> None:
         """The (content type, id) of every title that is live at the destination now."""

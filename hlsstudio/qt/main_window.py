@@ -5,13 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QPoint, Qt, QTimer, QUrl
+from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtGui import (
     QCloseEvent,
-    QDesktopServices,
     QDragEnterEvent,
     QDropEvent,
-    QGuiApplication,
 )
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -19,7 +17,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
-    QStackedWidget,
     QTabWidget,
     QWidget,
 )
@@ -34,16 +31,17 @@ from hlsstudio.qt import tasks, window_layout
 from hlsstudio.qt.actions import build_menus, build_toolbar, create_actions, row_menu, update_action_states
 from hlsstudio.qt.columns import Column
 from hlsstudio.qt.icons import app_icon
-from hlsstudio.qt.live_titles import keep_confirmed
 from hlsstudio.qt.notifications import Notifier
 from hlsstudio.qt.pools import Pools, thread_pools
 from hlsstudio.qt.queue_controller import QueueController
+from hlsstudio.qt.row_commands import RowCommands
 from hlsstudio.qt.widgets.details_dialog import DetailsDialog
 from hlsstudio.qt.widgets.drop_zone import DropZone, paths_from_mime
 from hlsstudio.qt.widgets.ladder_editor import LadderEditor
 from hlsstudio.qt.widgets.log_window import LogWindow
 from hlsstudio.qt.widgets.metadata_panel import MetadataPanel
 from hlsstudio.qt.widgets.publish_panel import PublishPanel
+from hlsstudio.qt.widgets.queue_area import QueueArea
 from hlsstudio.qt.widgets.queue_view import QueueView
 from hlsstudio.qt.widgets.settings_dialog import SettingsDialog
 from hlsstudio.qt.workers import CallWorker
@@ -51,7 +49,6 @@ from hlsstudio.qt.workers import CallWorker
 DEFAULT_SIZE = (1280, 800)
 STATUS_MS = 6000
 SAVE_DELAY_MS = 400
-BLOCKER_STYLE = "color: #d64545; padding: 0 8px;"
 VIDEO_FILTER = (
     "Videos (*.mp4 *.mov *.m4v *.mkv *.avi *.webm *.mxf *.ts *.mts *.m2ts *.mpg *.mpeg *.wmv);;All files (*)"
 )
@@ -79,6 +76,7 @@ class MainWindow(QMainWindow):
             self.store, settings, pools or thread_pools(settings.concurrent_jobs), self
         )
         self.commands = create_actions(self)
+        self.rows = RowCommands(self)
         self.notifier = Notifier(self)
         self._settings_dialog: SettingsDialog | None = None
         self._log_window: LogWindow | None = None
@@ -101,15 +99,10 @@ class MainWindow(QMainWindow):
     def _build(self) -> None:
         build_menus(self, self.commands)
         self.toolbar = build_toolbar(self, self.commands)
-        self.blocker = QLabel()
-        self.blocker.setStyleSheet(BLOCKER_STYLE)
-        self.toolbar.addWidget(self.blocker)
         self.table = QueueView(self.controller.model)
         self.table.customContextMenuRequested.connect(self._context_menu)
         self.drop_zone = DropZone()
-        self.queue_stack = QStackedWidget()
-        self.queue_stack.addWidget(self.drop_zone)
-        self.queue_stack.addWidget(self.table)
+        self.queue_area = QueueArea(self.table, self.drop_zone)
         self.metadata = MetadataPanel(self.controller)
         self.ladder_editor = LadderEditor(list(self.settings.ladder))
         self.publish_panel = PublishPanel(self.controller)
@@ -120,7 +113,7 @@ class MainWindow(QMainWindow):
             Qt.Orientation.Horizontal, self.publish_panel, self.side_tabs, (1, 1)
         )
         self.main_splitter = window_layout.splitter(
-            Qt.Orientation.Vertical, self.queue_stack, self.bottom_splitter, (3, 2)
+            Qt.Orientation.Vertical, self.queue_area, self.bottom_splitter, (3, 2)
         )
         self.main_splitter.setSizes([430, 300])
         self.bottom_splitter.setSizes([560, 720])
@@ -135,17 +128,18 @@ class MainWindow(QMainWindow):
         a, c = self.commands, self.controller
         a.add_files.triggered.connect(self.pick_files)
         a.add_folder.triggered.connect(self.pick_folder)
-        a.start.triggered.connect(c.start)
+        rows = self.rows
+        a.start.triggered.connect(rows.start)
         a.pause.triggered.connect(c.pause)
-        a.cancel.triggered.connect(lambda: c.cancel(self.selected_ids()))
-        a.retry.triggered.connect(lambda: c.retry(self.selected_ids()))
-        a.remove.triggered.connect(self.remove_selected)
+        a.cancel.triggered.connect(rows.cancel)
+        a.retry.triggered.connect(rows.retry)
+        a.remove.triggered.connect(rows.remove)
         a.move_top.triggered.connect(lambda: self._move("top"))
         a.move_up.triggered.connect(lambda: self._move("up"))
         a.move_down.triggered.connect(lambda: self._move("down"))
-        a.publish.triggered.connect(self.publish_selected)
-        a.open_folder.triggered.connect(self.open_output_folder)
-        a.copy_url.triggered.connect(self.copy_url)
+        a.publish.triggered.connect(rows.publish)
+        a.open_folder.triggered.connect(rows.open_folder)
+        a.copy_url.triggered.connect(rows.copy_url)
         a.details.triggered.connect(self.show_details)
         a.settings.triggered.connect(self.show_settings)
         a.show_log.triggered.connect(self.show_log)
@@ -158,17 +152,18 @@ class MainWindow(QMainWindow):
         model.rowsInserted.connect(self._on_rows_changed)
         model.rowsRemoved.connect(self._on_rows_changed)
         model.modelReset.connect(self._on_rows_changed)
-        c.message.connect(lambda text: self.statusBar().showMessage(text, STATUS_MS))
+        c.message.connect(self.say)
         c.running_changed.connect(lambda _running: self._update_actions())
         c.job_updated.connect(lambda _id: self._update_actions())
         c.blockers_changed.connect(self._update_actions)
         c.toolchain_changed.connect(self._show_toolchain)
         c.queue_finished.connect(self._on_queue_finished)
         self.ladder_editor.ladder_changed.connect(self._on_ladder_changed)
-        self.ladder_editor.message.connect(lambda text: self.statusBar().showMessage(text, STATUS_MS))
-        self.publish_panel.url_copied.connect(
-            lambda url: self.statusBar().showMessage(f"Copied {url}", STATUS_MS)
+        self.ladder_editor.pending_changed.connect(
+            lambda pending: self.side_tabs.setTabText(1, "Ladder • not applied" if pending else "Ladder")
         )
+        self.ladder_editor.message.connect(self.say)
+        self.publish_panel.url_copied.connect(lambda url: self.say(f"Copied {url}"))
 
     # ---- selection and action state
 
@@ -191,13 +186,18 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _update_actions(self) -> None:
-        blockers = update_action_states(self.commands, self.controller, self.selected_records())
-        self.blocker.setText(("Start disabled: " + blockers[0]) if blockers else "")
-        self.blocker.setToolTip("\n".join(blockers))
+        records = self.selected_records()
+        blockers = update_action_states(self.commands, self.controller, records)
+        self.queue_area.show_banner(blockers, self.controller.queue_state())
+        self.queue_area.show_message(records[0] if len(records) == 1 else None)
 
     def _on_rows_changed(self) -> None:
-        self.queue_stack.setCurrentWidget(self.table if self.controller.model.rowCount() else self.drop_zone)
+        self.queue_area.show_rows(bool(self.controller.model.rowCount()))
         self._update_actions()
+
+    def say(self, text: str) -> None:
+        """A passing message in the status bar."""
+        self.statusBar().showMessage(text, STATUS_MS)
 
     def _show_toolchain(self) -> None:
         c = self.controller
@@ -248,20 +248,13 @@ class MainWindow(QMainWindow):
         answer = QMessageBox.question(self, title, text, defaultButton=QMessageBox.StandardButton.No)
         return answer == QMessageBox.StandardButton.Yes
 
-    def remove_selected(self) -> None:
-        records = self.selected_records()
-        if not records:
-            return
-        running = sum(r.state.is_active for r in records)
-        text = f"Remove {len(records)} job(s) from the queue and the history? Output folders are kept."
-        if running:
-            text += f"\n\n{running} of them are running and will be cancelled."
-        if self.confirm("Remove jobs", text):
-            self.controller.remove([r.id for r in records])
-
     def _move(self, where: Any) -> None:
         ids = self.selected_ids()
         self.controller.move(ids, where)
+        self.select_ids(ids)
+
+    def select_ids(self, ids: list[int]) -> None:
+        """Select these jobs' rows (and only them)."""
         selection = self.table.selectionModel()
         selection.clearSelection()
         flags = selection.SelectionFlag.Select | selection.SelectionFlag.Rows
@@ -269,23 +262,6 @@ class MainWindow(QMainWindow):
             row = self.controller.model.row_of(job_id)
             if row is not None:
                 selection.select(self.controller.model.index(row, 0), flags)
-
-    def publish_selected(self) -> None:
-        """Publish the selected (or all unpublished) jobs; ask before replacing a live title."""
-        records = self.selected_records() or self.controller.model.unpublished()
-        ids = [r.id for r in keep_confirmed(records, self.controller.live, self.confirm)]
-        if ids and (queued := self.controller.publish(ids)):
-            self.statusBar().showMessage(f"Publishing {queued} job(s)", STATUS_MS)
-
-    def open_output_folder(self) -> None:
-        if (records := self.selected_records()) and records[0].out_dir:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(records[0].out_dir))
-
-    def copy_url(self) -> None:
-        urls = [r.hls_url for r in self.selected_records() if r.hls_url]
-        if urls:
-            QGuiApplication.clipboard().setText("\n".join(urls))
-            self.statusBar().showMessage(f"Copied {len(urls)} URL(s)", STATUS_MS)
 
     def show_details(self) -> DetailsDialog | None:
         records = self.selected_records()

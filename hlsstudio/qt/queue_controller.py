@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 
 from hlsstudio.core.jobowner import process_owner
 from hlsstudio.core.jobs import events as ev
@@ -25,6 +25,7 @@ from hlsstudio.core.models import JobState, Ladder, Rung
 from hlsstudio.core.settings import AppSettings
 from hlsstudio.core.toolchain import Toolchain
 from hlsstudio.core.uploads import UploadProgress
+from hlsstudio.qt.follow import StoreFollower
 from hlsstudio.qt.intake import Intake
 from hlsstudio.qt.job_table_model import JobTableModel
 from hlsstudio.qt.live_titles import Live, published_titles
@@ -32,16 +33,6 @@ from hlsstudio.qt.pools import Pools, QtExecutor
 from hlsstudio.qt.workers import CallWorker, UploadThrottle
 
 log = logging.getLogger(__name__)
-
-
-FOLLOW_MS = 1000  # how often jobs other processes (a command-line batch) change are looked for
-
-
-def others_changes(store: JobStore, since: float, owner: str) -> tuple[list[JobRecord], set[int], float]:
-    """(jobs another process changed after ``since``, every job id, the newest change seen)."""
-    changed = store.changed_since(since)
-    newest = max([since, *(r.updated_at for r in changed)])
-    return [r for r in changed if r.owner not in (None, owner)], store.ids(), newest
 
 
 class QueueController(QObject):
@@ -52,6 +43,7 @@ class QueueController(QObject):
     toolchain_changed = Signal()
     blockers_changed = Signal()
     message = Signal(str)
+    live_failed = Signal(str)  # the destination could not be listed: why
     job_updated = Signal(int)
     publish_started = Signal(int)
     upload_progress = Signal(int, object)
@@ -78,11 +70,10 @@ class QueueController(QObject):
         self.model.set_ladder(self.service.ladder)
         self.live: Live = {}
         """Titles published at the destination now, by (content type, id) (``refresh_live``)."""
-        self._followed_until = 0.0
-        self._following = False
-        self._follow = QTimer(self)
-        self._follow.setInterval(FOLLOW_MS)
-        self._follow.timeout.connect(self._look_for_others)
+        self.follower = StoreFollower(store, self.model, self.service.owner or "", self.run_call, self)
+        self.model.reorder_requested.connect(self.reorder)
+        self.pause_requested = False
+        """True from Pause until Start: the queue shows "Pausing…", then "Paused"."""
 
     # ---- what the service knows, as the window reads it
 
@@ -209,9 +200,8 @@ class QueueController(QObject):
         """Show the stored queue, probe what was never probed, and find the toolchain; from then on,
         follow the jobs another process (a command-line batch) adds or changes in the same store."""
         records = self.store.jobs()
-        self._followed_until = max([0.0, *(r.updated_at for r in records)])
         self.model.set_records(records)
-        self._follow.start()
+        self.follower.start(max([0.0, *(r.updated_at for r in records)]))
         self.refresh_live()
         if self.store.recovered:
             n = len(self.store.recovered)
@@ -241,6 +231,8 @@ class QueueController(QObject):
 
     def _on_live_failed(self, _tag: object, error: object) -> None:
         log.info("cannot list the published titles: %s", error)
+        if not self._shut:
+            self.live_failed.emit(getattr(error, "message", None) or str(error))
 
     def set_ladder(self, rungs: list[Rung] | None, problems: list[str] | None = None) -> None:
         """Use these rungs for jobs started from now on; ``rungs=None`` with problems blocks Start."""
@@ -260,11 +252,27 @@ class QueueController(QObject):
 
     def start(self) -> bool:
         """Run READY jobs in queue order; False (with a message) when something blocks it."""
+        self.pause_requested = False
         return self.service.start()
 
     def pause(self) -> None:
-        """Start no new job; running ones finish."""
+        """Start no new job; running ones finish ("Pausing after the current job", then "Paused")."""
+        self.pause_requested = self.running or self.pause_requested
         self.service.pause()
+        self.running_changed.emit(self.running)
+
+    def queue_state(self) -> str:
+        """A sentence on the queue as a whole while it is pausing or paused ('' otherwise)."""
+        if self.running or not self.pause_requested:
+            return ""
+        working = (JobState.TRANSCODING, JobState.VALIDATING, JobState.PUBLISHING)
+        if any(r.state in working and r.owner == self.service.owner for r in self.model.records()):
+            return "Pausing after the current job: it finishes, then no new job starts. Start goes on."
+        return "Paused: no new job starts. Press Start to go on."
+
+    def allow_replace(self, ids: list[int]) -> None:
+        """Let these jobs' publish replace their live title (the user confirmed it)."""
+        self.service.allow_replace(ids)
 
     def schedule(self) -> None:
         """Start READY jobs while the queue runs and encode slots are free."""
@@ -291,8 +299,13 @@ class QueueController(QObject):
         self.service.cancel(ids)
 
     def retry(self, ids: list[int]) -> int:
-        """Run failed, cancelled or interrupted jobs again (publish only when their package is intact)."""
-        return self.service.retry(ids)
+        """Run failed, cancelled or interrupted jobs again (publish only when their package is intact);
+        encodes start now when the queue runs, else the message says to press Start."""
+        retried = self.service.retry(ids)
+        waiting = [r for r in self.store.get_many(list(ids)) if r.state is JobState.READY]
+        if waiting and not self.running:
+            self.message.emit(f"{len(waiting)} job(s) ready to encode again: press Start to run them")
+        return retried
 
     def publish(self, ids: list[int] | None = None) -> int:
         """Publish finished jobs (``None``: every finished, unpublished one); returns how many queued."""
@@ -306,37 +319,14 @@ class QueueController(QObject):
         """Move jobs up, down or to the top of the queue (the queue runs top to bottom)."""
         self.service.move(ids, where)
 
+    def reorder(self, ids: list[int]) -> None:
+        """Give the queue this order (rows dragged to a new place)."""
+        if not self._shut:
+            self.service.reorder(ids)
+
     def _on_edited(self, job_id: int, field: str, value: object) -> None:
         if not self._shut:
             self.service.update(job_id, **{field: value})
-
-    def _look_for_others(self) -> None:
-        if self._following or self._shut or self.service.closing:
-            return
-        self._following = True
-        owner = self.service.owner or ""
-        worker = CallWorker("follow", others_changes, self.store, self._followed_until, owner)
-        worker.signals.done.connect(self._on_others)
-        worker.signals.failed.connect(self._on_follow_failed)
-        self.run_call(worker)
-
-    def _on_others(self, _tag: object, found: tuple[list[JobRecord], set[int], float]) -> None:
-        self._following = False
-        changed, ids, self._followed_until = found
-        if self._shut:
-            return
-        known = {r.id for r in self.model.records()}
-        self.model.append_records([r for r in changed if r.id not in known])
-        for record in changed:
-            if record.id in known:
-                self.model.update_record(record)
-        gone = known - ids
-        if gone:
-            self.model.remove_ids(gone)
-
-    def _on_follow_failed(self, _tag: object, error: object) -> None:
-        self._following = False
-        log.warning("could not follow the job store: %s", error)
 
     def run_call(self, worker: CallWorker) -> None:
         """Run a CallWorker on the io pool, keeping it alive until its last signal arrives."""
@@ -349,6 +339,6 @@ class QueueController(QObject):
 
     def shutdown(self, wait_ms: int = 15_000) -> None:
         """Cancel everything, wait for the workers, and record running jobs as interrupted."""
-        self._follow.stop()
+        self.follower.stop()
         self.service.shutdown(wait_ms / 1000)
         self._shut = True

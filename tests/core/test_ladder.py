@@ -20,7 +20,7 @@ from hlsstudio.core.ladder import (
     preset_to_json,
     save_preset,
 )
-from hlsstudio.core.models import Ladder, MediaInfo, PlannedRung, Rung, ladder_problems
+from hlsstudio.core.models import Ladder, MediaInfo, PlannedRung, Rung, ladder_problems, rung_field_problems
 from hlsstudio.core.probe import parse_probe
 
 
@@ -85,10 +85,13 @@ def test_ladder_sorts_rungs_lowest_first() -> None:
 @pytest.mark.parametrize(
     ("rungs", "problem"),
     [
-        ([("a", 360, 800), ("b", 360, 900)], "two rungs have height 360"),
-        ([("a", 360, 800), ("a", 480, 900)], "two rungs are named a"),
-        ([("low", 360, 800), ("high", 720, 800)], "high must have a higher video bitrate than low"),
-        ([("low", 360, 900), ("high", 720, 800)], "high must have a higher video bitrate than low"),
+        ([("a", 360, 800), ("b", 360, 900)], "two rungs have height 360: 'a' and 'b'"),
+        ([("a", 360, 800), ("a", 480, 900)], "two rungs are named 'a'"),
+        (
+            [("low", 360, 800), ("high", 720, 800)],
+            "rung 'high' must have a higher video bitrate than rung 'low'",
+        ),
+        ([("low", 360, 900), ("high", 720, 800)], r"\(800 kbps is not above 900 kbps\)"),
     ],
 )
 def test_invalid_ladders_are_refused_with_a_reason(rungs: list[tuple[str, int, int]], problem: str) -> None:
@@ -108,9 +111,52 @@ def test_ladder_problems_lists_every_problem_and_nothing_for_a_valid_ladder() ->
     ]
     problems = ladder_problems(rungs)
     assert "enable at least one rung" in problems
-    assert "two rungs have height 360" in problems
-    assert "two rungs are named a" in problems
+    assert "two rungs have height 360: 'a' and 'a'" in problems
+    assert "two rungs are named 'a'" in problems
     assert ladder_problems(default_ladder().rungs) == []
+    assert ladder_problems([]) == ["add at least one rung"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "sentence"),
+    [
+        ({"height": 8}, "rung '144p' must be at least 16 px tall"),
+        ({"height": 5000}, "rung '144p' must be at most 4320 px tall"),
+        ({"height": "tall"}, "rung '144p' needs its height in whole pixels"),
+        ({"height": None}, "rung '144p' needs a height"),
+        ({"video_kbps": 0}, "rung '144p' must have a video bitrate above 0 kbps"),
+        ({"video_kbps": 300_000}, "rung '144p' must have a video bitrate of at most 200,000 kbps"),
+        ({"video_kbps": 1.5}, "rung '144p' needs a video bitrate in whole kbps"),
+        ({"audio_kbps": -1}, "rung '144p' must have an audio bitrate above 0 kbps"),
+        ({"audio_kbps": 2048}, "rung '144p' must have an audio bitrate of at most 1,024 kbps"),
+        ({"audio_kbps": "loud"}, "rung '144p' needs an audio bitrate in whole kbps"),
+        ({"enabled": "maybe"}, "rung '144p' must be either on or off"),
+        ({"name": ""}, "the unnamed rung at 144 px needs a name"),
+        ({"name": "", "height": "x"}, "an unnamed rung needs a name"),
+        ({"name": "x" * 33}, f"rung '{'x' * 32}…' has a name longer than 32 characters"),
+        (
+            {"name": "144 p!"},
+            "rung '144 p!' has a name with characters other than letters, digits, '-' and '_'",
+        ),
+    ],
+)
+def test_every_rung_constraint_reads_as_a_sentence_naming_the_rung(
+    fields: dict[str, object], sentence: str
+) -> None:
+    good: dict[str, object] = {
+        "name": "144p",
+        "height": 144,
+        "video_kbps": 300,
+        "audio_kbps": 64,
+        "enabled": True,
+    }
+    row = good | fields
+    problems = ladder_problems([row])
+    assert problems[0] == sentence
+    assert rung_field_problems(row) and sentence in rung_field_problems(row).values()
+    assert not any("Input should" in p or "rung 1" in p for p in problems)
+    # the ladder-wide rules wait until every rung is valid; valid rows pass as they are
+    assert ladder_problems([good]) == [] and rung_field_problems(good) == {}
 
 
 @pytest.mark.parametrize(
@@ -340,7 +386,7 @@ def test_preset_import_sorts_and_defaults(tmp_path: Path) -> None:
                     {"name": "b", "height": 720, "video_kbps": 700, "audio_kbps": 96},
                 ]
             },
-            "b must have a higher video bitrate than a",
+            "rung 'b' must have a higher video bitrate than rung 'a'",
         ),
     ],
 )

@@ -288,7 +288,7 @@ def test_a_failed_publish_is_retried_by_publishing_only(
     assert service.publish([job_id]) == 1
 
     record = get(service, job_id)
-    assert record.state is S.FAILED
+    assert record.state is S.PUBLISH_FAILED
     assert record.error and record.error.startswith("publishing failed:")
     assert "bucket" in record.error
     assert (package / layout.MASTER).is_file()
@@ -296,8 +296,8 @@ def test_a_failed_publish_is_retried_by_publishing_only(
     # retrying with the destination still broken fails the same way, without encoding
     recorder.clear()
     assert service.retry([job_id]) == 1
-    assert get(service, job_id).state is S.FAILED
-    assert recorder.states_of(job_id) == [S.PUBLISHING, S.FAILED]
+    assert get(service, job_id).state is S.PUBLISH_FAILED
+    assert recorder.states_of(job_id) == [S.PUBLISHING, S.PUBLISH_FAILED]
 
     # fixed: the retry publishes again, it does not encode again
     service.apply_settings(fast_settings(tmp_path, destination=local_destination(tmp_path)))
@@ -312,7 +312,7 @@ def test_a_failed_publish_is_retried_by_publishing_only(
     assert recorder.states_of(job_id) == [S.PUBLISHING, S.DONE]
     assert recorder.of(ev.EncodeProgress) == []
     assert history(service, job_id).count(S.TRANSCODING) == encodes_before == 1
-    assert history(service, job_id)[-3:] == [S.FAILED, S.PUBLISHING, S.DONE]
+    assert history(service, job_id)[-3:] == [S.PUBLISH_FAILED, S.PUBLISHING, S.DONE]
 
 
 def test_publish_refuses_jobs_without_a_valid_content_id_or_not_done(
@@ -330,7 +330,7 @@ def test_publish_refuses_jobs_without_a_valid_content_id_or_not_done(
     assert get(service, job_id).state is S.DONE and get(service, waiting).state is S.READY
     lines = [e.text for e in recorder.of(ev.LogLine)]
     assert any("content id" in text for text in lines)
-    assert any("only finished jobs" in text for text in lines)
+    assert any("only encoded jobs" in text for text in lines)
     assert recorder.of(ev.JobsChanged) == []
 
 
@@ -342,7 +342,7 @@ def test_a_job_whose_package_is_gone_is_encoded_again_on_retry(
     service.update(job_id, content_id="film-2")
     service.apply_settings(fast_settings(tmp_path, destination=broken_destination()))
     assert service.publish([job_id]) == 1
-    assert get(service, job_id).state is S.FAILED
+    assert get(service, job_id).state is S.PUBLISH_FAILED
     shutil.rmtree(package_of(service, job_id))
 
     assert service.retry([job_id]) == 1  # made READY again; the queue is not running

@@ -22,14 +22,14 @@ def test_dropped_files_become_rows_and_a_bad_file_fails_in_its_own_row(
     qtbot: QtBot, make_window: WindowFactory, good_clip: Path, bad_file: Path
 ) -> None:
     window = make_window()
-    assert window.queue_stack.currentWidget() is window.drop_zone
+    assert window.queue_area.stack.currentWidget() is window.drop_zone
 
     entered, dropped = drop(window, [good_clip, bad_file])
 
     assert entered and dropped
     model = window.controller.model
     qtbot.waitUntil(lambda: model.rowCount() == 2, timeout=30_000)
-    assert window.queue_stack.currentWidget() is window.table
+    assert window.queue_area.stack.currentWidget() is window.table
     good = wait_state(qtbot, window, record_named(window, good_clip.name).id, JobState.READY)
     bad = wait_state(qtbot, window, record_named(window, bad_file.name).id, JobState.FAILED)
     good_row, bad_row = model.row_of(good.id), model.row_of(bad.id)
@@ -39,7 +39,7 @@ def test_dropped_files_become_rows_and_a_bad_file_fails_in_its_own_row(
     assert model.index(good_row, Column.CONTENT_ID).data() == good_clip.stem
     assert bad.error and "media" in bad.error
     assert model.index(bad_row, Column.OUTCOME).data() == bad.error
-    assert model.index(bad_row, Column.STATE).data() == "Failed"
+    assert model.index(bad_row, Column.STATE).data() == "Can't use file"
 
     # the failed row does not hold up the queue: the good file runs to the end
     wait_ready(qtbot, window)

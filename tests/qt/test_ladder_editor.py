@@ -1,4 +1,4 @@
-"""The ladder editor validates as you type, blocks Start with the reason, persists, and handles presets."""
+"""The ladder editor validates as you type, applies valid edits only, persists them, and handles presets."""
 
 from __future__ import annotations
 
@@ -21,11 +21,15 @@ VIDEO = FIELDS.index("video_kbps")
 NAME = FIELDS.index("name")
 
 
-def test_an_invalid_cell_disables_start_with_the_reason(qtbot: QtBot, make_window: WindowFactory) -> None:
+def test_an_invalid_cell_blocks_apply_with_the_reason_and_jobs_keep_the_applied_ladder(
+    qtbot: QtBot, make_window: WindowFactory
+) -> None:
     window = make_window()
     wait_ready(qtbot, window)
     editor, model = window.ladder_editor, window.ladder_editor.model
-    assert window.commands.start.isEnabled()
+    applied = window.controller.ladder
+    assert window.commands.start.isEnabled() and applied is not None
+    assert not editor.apply_button.isEnabled() and not editor.revert_button.isEnabled()
     cell = model.index(1, HEIGHT)
 
     # type into the cell's editor: each keystroke is validated, before the editor closes
@@ -39,56 +43,76 @@ def test_an_invalid_cell_disables_start_with_the_reason(qtbot: QtBot, make_windo
 
     assert model.data(cell) == 7
     assert model.data(cell, Qt.ItemDataRole.BackgroundRole) == INVALID_BACKGROUND
-    assert "greater than or equal to 16" in model.data(cell, Qt.ItemDataRole.ToolTipRole)
-    assert not window.commands.start.isEnabled()
-    assert "rung 2 height" in window.blocker.text()
-    assert "Cannot start" in window.commands.start.toolTip()
-    assert editor.problems_label.isVisibleTo(editor)
-    assert not window.controller.start()
+    assert model.data(cell, Qt.ItemDataRole.ToolTipRole) == "rung '360p' must be at least 16 px tall"
+    assert editor.problems_label.text() == "Can't apply: rung '360p' must be at least 16 px tall"
+    assert not editor.apply_button.isEnabled()
+    assert editor.revert_button.isEnabled()
+    # a pending edit changes nothing jobs use: Start stays as it was
+    assert window.commands.start.isEnabled()
+    assert window.queue_area.banner.text() == ""
+    assert window.controller.ladder == applied
 
     QTest.keyClicks(spin.lineEdit(), "20")  # 720
     assert model.data(cell) == 720
     # 720 is taken by the 720p rung: a ladder-wide problem now
-    assert not window.commands.start.isEnabled()
-    assert "two rungs have height 720" in window.blocker.text()
+    assert "two rungs have height 720: '360p' and '720p'" in editor.problems_label.text()
+    assert not editor.apply_button.isEnabled()
 
     model.setData(cell, 300)
-    assert window.commands.start.isEnabled()
-    assert window.blocker.text() == ""
     assert model.data(cell, Qt.ItemDataRole.BackgroundRole) is None
+    assert editor.apply_button.isEnabled()
+    assert window.controller.ladder == applied
+    editor.apply_button.click()
+    assert window.controller.ladder is not None
+    assert [r.height for r in window.controller.ladder.rungs][:3] == [240, 300, 480]
+    assert window.commands.start.isEnabled()
+    assert window.queue_area.banner.text() == ""
+    assert not editor.apply_button.isEnabled() and not editor.revert_button.isEnabled()
 
 
-def test_bad_names_and_bitrate_order_are_reported(qtbot: QtBot, make_window: WindowFactory) -> None:
+def test_bad_names_and_bitrate_order_are_reported_in_plain_words(make_window: WindowFactory) -> None:
     window = make_window()
-    model = window.ladder_editor.model
+    editor, model = window.ladder_editor, window.ladder_editor.model
 
-    model.setData(model.index(2, NAME), "720 p!")
-    assert "rung 3 name" in window.blocker.text()
+    model.setData(model.index(2, NAME), "480 p!")
+    assert editor.problems() == [
+        "rung '480 p!' has a name with characters other than letters, digits, '-' and '_'"
+    ]
     model.setData(model.index(2, NAME), "sd")
     model.setData(model.index(2, VIDEO), 100)  # lower than the rung below it
 
-    assert "must have a higher video bitrate" in window.blocker.text()
-    assert window.controller.ladder is None
+    assert editor.problems() == [
+        "rung 'sd' must have a higher video bitrate than rung '360p' below it"
+        " (100 kbps is not above 800 kbps)"
+    ]
+    assert "rung 'sd' must have a higher video bitrate" in editor.problems_label.text()
+    assert not editor.apply_button.isEnabled()
+    assert not editor.apply()
+    assert window.controller.ladder is not None  # still the applied one
 
 
-def test_valid_edits_persist_and_a_new_window_shows_them(
+def test_applied_edits_persist_and_a_new_window_shows_them(
     qtbot: QtBot, make_window: WindowFactory, hlsstudio_home: Path
 ) -> None:
     window = make_window()
-    model = window.ladder_editor.model
+    editor, model = window.ladder_editor, window.ladder_editor.model
     model.setData(model.index(1, VIDEO), 950)
     model.setData(
         model.index(0, FIELDS.index("enabled")), Qt.CheckState.Checked.value, Qt.ItemDataRole.CheckStateRole
     )
+    editor.apply_button.click()
 
     def saved() -> bool:
         rungs = load_settings().ladder
         return rungs[1].video_kbps == 950 and rungs[0].enabled
 
     qtbot.waitUntil(saved, timeout=10_000)
-    model.setData(model.index(1, HEIGHT), 1)  # invalid edits are never saved
+    model.setData(model.index(1, HEIGHT), 1)  # invalid edits cannot be applied, so are never saved
+    assert not editor.apply()
+    model.setData(model.index(1, HEIGHT), 360)
+    model.setData(model.index(1, VIDEO), 960)  # valid, but not applied: not saved either
     window.save_settings()
-    assert load_settings().ladder[1].height == 360
+    assert load_settings().ladder[1].video_kbps == 950
     window.close()
 
     again = make_window(load_settings())
@@ -121,6 +145,7 @@ def test_presets_save_load_export_and_import(make_window: WindowFactory, tmp_pat
     saved = editor.save_as("Festival cut")
     assert saved == paths.config_dir() / "presets" / "Festival-cut.json"
     assert editor.presets.currentText() == "Festival-cut"
+    assert editor.preset_title == "Festival cut"
     exported = tmp_path / "exported.json"
     assert editor.export_to(exported)
     name, ladder = load_preset(exported)
@@ -129,8 +154,10 @@ def test_presets_save_load_export_and_import(make_window: WindowFactory, tmp_pat
 
     editor.reset_button.click()
     assert model.data(model.index(1, VIDEO)) == 800
+    assert editor.presets.currentText() == "Festival-cut (modified)"
     editor.load_button.click()
     assert model.data(model.index(1, VIDEO)) == 900
+    assert editor.presets.currentText() == "Festival-cut"
 
     broken = tmp_path / "broken.json"
     broken.write_text(json.dumps({"schema_version": 1, "rungs": [{"name": "x", "height": 3}]}))

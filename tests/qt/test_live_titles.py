@@ -66,7 +66,7 @@ def test_replacing_a_live_title_is_shown_and_asked_first(
     first = run_until(qtbot, window, first_source)
     select_ids(window, [first.id])
     with qtbot.waitSignal(window.controller.publish_finished, timeout=60_000):
-        window.publish_selected()
+        window.rows.publish()
     assert questions == []  # nothing was live under that id: no question
     qtbot.waitUntil(lambda: ("movie", first.content_id) in window.controller.live, timeout=10_000)
 
@@ -75,14 +75,14 @@ def test_replacing_a_live_title_is_shown_and_asked_first(
     assert model.setData(model.index(model.row_of(second.id), Column.CONTENT_ID), first.content_id)
     assert outcome(window, second.id) == REPLACES
     select_ids(window, [second.id])
-    window.publish_selected()  # the user says no
+    window.rows.publish()  # the user says no
     assert len(questions) == 1 and f"Replace the live title '{first.content_id}'?" in questions[0]
     assert "is live now (published 20" in questions[0]
     assert model.record(second.id).state is JobState.DONE and not model.record(second.id).hls_url  # type: ignore[union-attr]
 
     answer[0] = True
     with qtbot.waitSignal(window.controller.publish_finished, timeout=60_000):
-        window.publish_selected()
+        window.rows.publish()
     record = model.record(second.id)
     assert (
         record is not None and record.hls_url and record.hls_url.endswith(f"/{first.content_id}/master.m3u8")

@@ -36,15 +36,15 @@ def test_metadata_panel_shows_facts_warnings_poster_and_planned_rungs(
         .text()
         for i in range(panel.facts.rowCount())
     }
-    assert facts["Container:"] == record.info.container  # type: ignore[union-attr]
-    assert facts["Display size:"].startswith("320×180")
+    assert facts["File type:"] == "MP4" and record.info.container == "mp4"  # type: ignore[union-attr]
+    assert facts["Picture size:"].startswith("320×180")
     assert "variable" in facts["Frame rate:"]
-    assert panel.warnings.isVisibleTo(panel) and "variable frame rate" in panel.warnings.text().lower()
+    assert panel.warnings.isVisibleTo(panel) and "frame rate varies" in panel.warnings.text().lower()
     assert "gets 1 rung" in panel.rungs.text() and "180p" in panel.rungs.text()
     qtbot.waitUntil(lambda: not panel.poster.pixmap().isNull(), timeout=30_000)
     assert thumbnail_path(record.info).is_file()  # type: ignore[arg-type]
 
-    window.ladder_editor.model.setData(window.ladder_editor.model.index(1, 1), 3)
+    window.controller.set_ladder(None, ["rung '144p' must be at least 16 px tall"])
     assert "ladder is invalid" in panel.rungs.text()
 
 
@@ -57,7 +57,7 @@ def test_a_failed_file_explains_itself_in_the_panel_and_the_details(
 
     select_ids(window, [job.id])
 
-    assert "Cannot use this file" in window.metadata.status.text()
+    assert "Cannot use this file" in window.metadata.failure.text()
     assert window.commands.details.isEnabled()
     window.commands.details.trigger()
     dialogs = window.findChildren(DetailsDialog)
@@ -65,7 +65,9 @@ def test_a_failed_file_explains_itself_in_the_panel_and_the_details(
     dialog = dialogs[0]
     assert dialog.isVisible() and not dialog.isModal()
     assert "media" in dialog.tab_text("Summary")
-    assert "Invalid data" in dialog.tab_text("Error detail") or "moov" in dialog.tab_text("Error detail")
+    assert "Invalid data" in dialog.tab_text("Technical detail") or "moov" in dialog.tab_text(
+        "Technical detail"
+    )
     history = dialog.tab_text("History")
     assert "Queued" in history and "Failed" in history
 

@@ -9,7 +9,7 @@ from pytestqt.qtbot import QtBot
 from hlsstudio.core.jobstore import JobStore, partial_folders
 from hlsstudio.core.models import JobState
 from hlsstudio.core.settings import AppSettings
-from hlsstudio.qt.job_table_model import Column, ProgressRole
+from hlsstudio.qt.job_table_model import NOT_PUBLISHED, Column, ProgressRole
 from tests.proctools import ffmpeg_children
 from tests.qt.helpers import WindowFactory, select_ids, small_ladder, wait_ready, wait_state
 
@@ -44,7 +44,8 @@ def test_a_job_reaches_done_at_100_percent_with_a_valid_package(
     assert seen and max(seen) == 1.0
     row = window.controller.model.row_of(ids[0])
     assert window.controller.model.index(row, Column.PROGRESS).data(ProgressRole) == (1.0, "100%")
-    assert window.controller.model.index(row, Column.OUTCOME).data() == f"saved to {package}"
+    assert window.controller.model.index(row, Column.OUTCOME).data() == NOT_PUBLISHED
+    assert window.controller.model.index(row, Column.STATE).data() == "Encoded"
     assert window.notifier.last == ("Queue finished", "1 done")
     assert not partial_folders(package)
     stored = JobStore.open(window.store.path, recover=False)

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from hlsstudio.core.errors import CancelledError
+from hlsstudio.core.errors import CancelledError, LiveTitleError
 from hlsstudio.core.jobs import events as ev
 from hlsstudio.core.jobs import work
 from hlsstudio.core.jobs.executor import Executor
@@ -22,7 +22,9 @@ from hlsstudio.core.settings import AppSettings
 
 Move = Literal["up", "down", "top"]
 WAITING = frozenset({JobState.QUEUED, JobState.PROBING, JobState.READY})
-RETRYABLE = frozenset({JobState.FAILED, JobState.CANCELLED, JobState.INTERRUPTED})
+RETRYABLE = frozenset({JobState.FAILED, JobState.PUBLISH_FAILED, JobState.CANCELLED, JobState.INTERRUPTED})
+PUBLISHABLE = frozenset({JobState.DONE, JobState.PUBLISH_FAILED})
+PUBLISH_CANCELLED = "publishing cancelled: the encoded package is kept"
 
 
 class JobActions:
@@ -39,6 +41,8 @@ class JobActions:
     _encodes: dict[int, tuple[threading.Event, Path]]
     _probing_now: set[int]
     _awaiting: dict[int, JobRecord]
+    _replace_ok: set[int]
+    replace_live: bool
     await_probe: Callable[[Sequence[JobRecord]], None]
     transition: Callable[..., JobRecord | None]
     record: Callable[[int], JobRecord | None]
@@ -88,13 +92,13 @@ class JobActions:
     def publish(self, ids: Sequence[int] | None = None) -> int:
         """Publish finished jobs (``None``: every finished, unpublished one); returns how many queued."""
         if ids is None:
-            records = [r for r in self.store.jobs() if r.state is JobState.DONE and not r.hls_url]
+            records = [r for r in self.store.jobs() if r.state in PUBLISHABLE and not r.hls_url]
         else:
             records = [r for r in map(self.store.get, ids) if r is not None]
         queued = 0
         for record in records:
-            if record.state is not JobState.DONE:
-                self._say(f"{record.name}: only finished jobs can be published", record.id)
+            if record.state not in PUBLISHABLE:
+                self._say(f"{record.name}: only encoded jobs can be published", record.id)
                 continue
             queued += self._queue_publish(record)
         return queued
@@ -124,6 +128,7 @@ class JobActions:
             keep_local=settings.keep_local_after_publish,
             on_progress=lambda report: self.bus.emit(ev.UploadReport(job_id, report)),
             cancel=cancel,
+            replace_live=self.may_replace(record),
         )
 
     def _published(self, job_id: int, outcome: PublishResult | BaseException) -> None:
@@ -138,14 +143,29 @@ class JobActions:
                 result = record.result.model_copy(update=update) if record.result else None
                 self.transition(job_id, JobState.DONE, result=result, hls_url=outcome.hls_url)
             elif isinstance(outcome, CancelledError):
-                self.transition(job_id, JobState.CANCELLED, error="publishing cancelled")
+                self.transition(job_id, JobState.DONE, error=PUBLISH_CANCELLED)
             else:
                 message, detail = described(outcome)
+                live = isinstance(outcome, LiveTitleError)
                 self.transition(
-                    job_id, JobState.FAILED, error=f"publishing failed: {message}", error_detail=detail
+                    job_id,
+                    JobState.PUBLISH_FAILED,
+                    error=message if live else f"publishing failed: {message}",
+                    error_detail=detail,
                 )
             self.bus.emit(ev.PublishFinished(job_id))
         self.check_finished()
+
+    def may_replace(self, record: JobRecord) -> bool:
+        """Whether this job's publish may replace a live title: allowed for every job (``--replace``),
+        confirmed for this one, or the title is this job's own earlier publish."""
+        return self.replace_live or record.id in self._replace_ok or bool(record.hls_url)
+
+    def allow_replace(self, ids: Sequence[int]) -> None:
+        """Let these jobs' automatic publish replace their live title (the user confirmed it); the
+        others' publish stops before replacing a live title ("not published"), so only a confirmed
+        Publish replaces it."""
+        self._replace_ok.update(ids)
 
     def remove(self, ids: Sequence[int]) -> None:
         """Cancel what runs and take the jobs out of the queue and the history."""
@@ -164,7 +184,7 @@ class JobActions:
         if not self.publishing.cancel(job_id):
             return False
         if waiting:
-            self.transition(job_id, JobState.CANCELLED, error="publishing cancelled")
+            self.transition(job_id, JobState.DONE, error=PUBLISH_CANCELLED)
             self.bus.emit(ev.PublishFinished(job_id))
         return True
 

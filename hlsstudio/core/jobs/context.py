@@ -51,6 +51,8 @@ class JobRequest(BaseModel):
     content_type: ContentType | None = None
     content_id: str | None = None
     publish_while_encoding: bool = True
+    replace_live: bool = True
+    """False: a title that is already live is not replaced (the publish ends "not published")."""
     job: str = Field(default_factory=new_token)
     """Who made the package folder: written into its ownership marker (the app's job id)."""
 

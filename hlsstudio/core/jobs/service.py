@@ -39,7 +39,6 @@ from hlsstudio.core.toolchain import Toolchain, locate_toolchain
 
 log = logging.getLogger(__name__)
 
-FINAL = {"completed": JobState.DONE, "cancelled": JobState.CANCELLED}
 Change = tuple[int, JobState, dict[str, Any]]
 
 
@@ -59,6 +58,8 @@ class JobService(JobActions):
         jobs this service added (a command line batch leaves the rest of the queue alone)."""
         self.store, self.executor, self.settings, self.owner = store, executor, settings, owner
         self.adopt = adopt
+        self.replace_live = False  # True: any job may replace a live title (``--replace``)
+        self._replace_ok: set[int] = set()
         self.bus = ev.EventBus()
         self._lock = threading.RLock()
         self._encodes: dict[int, tuple[threading.Event, Path]] = {}
@@ -177,7 +178,7 @@ class JobService(JobActions):
 
     def start_blockers(self) -> list[str]:
         """Why the queue cannot start (empty: it can)."""
-        reasons = [f"Ladder: {p}" for p in self.ladder_problems]
+        reasons = list(self.ladder_problems)
         if self.toolchain_error:
             reasons.append(self.toolchain_error)
         return reasons
@@ -324,6 +325,7 @@ class JobService(JobActions):
             content_type=record.content_type if publish else None,
             content_id=record.content_id if publish else None,
             job=str(record.id),
+            replace_live=self.may_replace(record),
         )
         cancel = threading.Event()
         self._encodes[record.id] = (cancel, out_dir)
@@ -358,10 +360,10 @@ class JobService(JobActions):
             return  # shut down: the job was recorded as interrupted, the store may be closed
         record = self.store.get(job_id)
         if record is not None:
-            state = FINAL.get(result.status, JobState.FAILED)
+            state = work.final_state(result)
             error = f": {result.error}" if result.error else ""
             log.info("job %s (%s) %s%s", job_id, record.name, state.value, error)
-            self.run_counts[0 if state is JobState.DONE else 1] += 1
+            self.run_counts[0 if state is JobState.DONE and not result.error else 1] += 1
             fields = {"error": result.error, "error_detail": result.error_detail, "result": result}
             fields.update(hls_url=result.hls_url, out_dir=result.output_dir or record.out_dir)
             self.transition(job_id, state, **fields)

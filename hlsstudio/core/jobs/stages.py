@@ -20,7 +20,13 @@ from pathlib import Path
 
 from hlsstudio.core import layout
 from hlsstudio.core.command import EncodePlan, build_hls_command, build_poster_command
-from hlsstudio.core.errors import CancelledError, HlsStudioError, TranscodeError, ValidationFailed
+from hlsstudio.core.errors import (
+    CancelledError,
+    HlsStudioError,
+    LiveTitleError,
+    TranscodeError,
+    ValidationFailed,
+)
 from hlsstudio.core.hls.master import MasterVariantSpec, finalize_master, measure_playlist
 from hlsstudio.core.hls.validate import validate_package
 from hlsstudio.core.install import clear_work_dir, install_package, package_entries, work_dir_for
@@ -231,7 +237,7 @@ def publish(ctx: JobContext) -> None:
         message, detail = _described(exc)
         failed = {
             "status": "failed",
-            "error": f"publishing failed: {message}",
+            "error": message if isinstance(exc, LiveTitleError) else f"publishing failed: {message}",
             "error_detail": detail or None,
         }
         ctx.result = ctx.result.model_copy(update=failed)

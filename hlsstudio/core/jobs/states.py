@@ -3,9 +3,11 @@
 The job service refuses any other change (``IllegalTransition``); nothing else decides a state. The
 table in words: a queued job is probed and becomes ready (or fails); a ready job is encoded, then
 validated, then (with a destination) published, and ends done, failed or cancelled; a job that was
-active when the app stopped is interrupted. Failed, cancelled and interrupted jobs can be retried
-(probed again, started again, or only published again); a done job can be published, or encoded
-again.
+active when the app stopped is interrupted. Encode and publish stay apart: a job whose package is
+encoded but whose publish fails ends publish-failed (its encode is kept; only publishing is retried),
+and a cancelled publish leaves it done (encoded, not published). Failed, cancelled and interrupted
+jobs can be retried (probed again, started again, or only published again); a done or publish-failed
+job can be published, or encoded again.
 """
 
 from __future__ import annotations
@@ -16,15 +18,17 @@ from hlsstudio.core.models import JobState
 Q, P, R = JobState.QUEUED, JobState.PROBING, JobState.READY
 T, V, U = JobState.TRANSCODING, JobState.VALIDATING, JobState.PUBLISHING
 D, F, C, X = JobState.DONE, JobState.FAILED, JobState.CANCELLED, JobState.INTERRUPTED
+PF = JobState.PUBLISH_FAILED
 
 TRANSITIONS: dict[JobState, frozenset[JobState]] = {
     Q: frozenset({P, R, F, C}),
     P: frozenset({Q, R, T, F, C, X}),
     R: frozenset({Q, T, F, C}),
-    T: frozenset({P, V, U, D, F, C, X}),
-    V: frozenset({U, D, F, C, X}),
-    U: frozenset({D, F, C, X}),
+    T: frozenset({P, V, U, D, PF, F, C, X}),
+    V: frozenset({U, D, PF, F, C, X}),
+    U: frozenset({D, PF, F, C, X}),
     D: frozenset({Q, R, U}),
+    PF: frozenset({Q, R, U}),
     F: frozenset({Q, R, U}),
     C: frozenset({Q, R, U}),
     X: frozenset({Q, R, U}),

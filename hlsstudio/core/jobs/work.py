@@ -2,8 +2,9 @@
 
 Each function runs on an executor's thread (never a GUI thread): probe a source, run a whole job,
 publish a finished package. The rules a content person relies on live here, once, for every front
-end: a job whose publish cannot happen still makes its package and ends "failed" with the reason, so
-a retry only publishes; a job whose package is intact on disk is retried by publishing it again.
+end: a job whose publish cannot happen or fails still makes its package and ends publish-failed with
+the reason (never encode-failed), so a retry only publishes; a job whose package is intact on disk is
+retried by publishing it again.
 """
 
 from __future__ import annotations
@@ -19,7 +20,15 @@ from hlsstudio.core import layout
 from hlsstudio.core.errors import HlsStudioError
 from hlsstudio.core.jobs.context import JobCallbacks, JobRequest
 from hlsstudio.core.jobstore import JobRecord
-from hlsstudio.core.models import ContentType, EncodeSettings, JobResult, Ladder, MediaInfo, PublishResult
+from hlsstudio.core.models import (
+    ContentType,
+    EncodeSettings,
+    JobResult,
+    JobState,
+    Ladder,
+    MediaInfo,
+    PublishResult,
+)
 from hlsstudio.core.pipeline import publish_package_dir, run_job
 from hlsstudio.core.probe import probe_file
 from hlsstudio.core.publish import ProgressCallback, PublishOptions
@@ -81,6 +90,17 @@ def intact_package(record: JobRecord) -> Path | None:
     """The job's finished local package when it is still complete on disk (its master is there)."""
     folder = package_dir(record)
     return folder if folder is not None and (folder / layout.MASTER).is_file() else None
+
+
+def final_state(result: JobResult) -> JobState:
+    """The state a job's run ends in: a publish that failed or was cancelled after a good encode never
+    marks the encode failed (PUBLISH_FAILED, or DONE: encoded, not published)."""
+    if result.status == "completed":
+        return JobState.DONE
+    encoded = bool(result.output_dir) and (result.validation is None or result.validation.ok)
+    if encoded and (Path(str(result.output_dir)) / layout.MASTER).is_file():
+        return JobState.PUBLISH_FAILED if result.status == "failed" else JobState.DONE
+    return JobState.CANCELLED if result.status == "cancelled" else JobState.FAILED
 
 
 def publish_problem(record: JobRecord) -> str | None:
@@ -161,9 +181,10 @@ def publish_finished(
     keep_local: bool,
     on_progress: ProgressCallback,
     cancel: threading.Event,
+    replace_live: bool = True,
 ) -> PublishResult:
     """Publish a finished package folder (the publish stage on its own); remove it unless
-    ``keep_local``. Raises ConfigError, StorageError, CancelledError."""
+    ``keep_local``. Raises ConfigError, StorageError, LiveTitleError, CancelledError."""
     return publish_package_dir(
         package,
         destination_from_settings(settings),
@@ -172,4 +193,5 @@ def publish_finished(
         on_progress=on_progress,
         cancel=cancel,
         keep_local=keep_local,
+        replace_live=replace_live,
     )

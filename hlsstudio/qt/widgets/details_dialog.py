@@ -1,4 +1,5 @@
-"""A job's full story: the error and its detail (stderr tail), the ffmpeg command, validation, history."""
+"""A job's full story: first in plain words (what happened, what to do next), then one click away the
+technical detail (FFmpeg's own words), the ffmpeg command, the validator's checks and the history."""
 
 from __future__ import annotations
 
@@ -11,13 +12,24 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QPlainTextEdit, QTabWid
 from hlsstudio.core.jobstore import JobRecord
 from hlsstudio.core.models import JobState
 from hlsstudio.qt import formatting
+from hlsstudio.qt.job_status import status_text
+from hlsstudio.qt.plain_terms import failure_title, next_step
+
+TECHNICAL = "Technical detail"
 
 
 def summary_text(record: JobRecord) -> str:
-    """The overview tab: state, outcome, error, warnings and where the output is."""
-    lines = [
+    """The overview tab: what happened and what to do next first, then the file, content, output and
+    warnings."""
+    lines = []
+    if record.error:
+        lines += [failure_title(record) or status_text(record), record.error]
+        if step := next_step(record):
+            lines.append(f"What to do: {step}")
+        lines += [f"The technical story is on the {TECHNICAL} tab.", ""]
+    lines += [
         f"File:        {record.source}",
-        f"State:       {formatting.STATE_LABELS[record.state]}",
+        f"Status:      {status_text(record)}",
         f"Content:     {record.content_type.value} / {record.content_id}",
     ]
     result = record.result
@@ -32,8 +44,6 @@ def summary_text(record: JobRecord) -> str:
         )
         for variant in result.variants:
             lines.append(f"  {variant.quality:>6} {variant.resolution:>10} {variant.bandwidth // 1000} kb/s")
-    if record.error:
-        lines += ["", f"Error: {record.error}"]
     warnings = list(result.warnings) if result else list(record.info.warnings if record.info else [])
     if warnings:
         lines += ["", "Warnings:", *(f"  • {w}" for w in warnings)]
@@ -78,14 +88,13 @@ class DetailsDialog(QDialog):
         command = record.result.command if record.result else []
         detail = record.error_detail or (record.result.error_detail if record.result else None)
         self.tabs.addTab(self._text(summary_text(record)), "Summary")
-        self.tabs.addTab(self._text(detail or "No technical detail."), "Error detail")
+        self.tabs.addTab(self._text(detail or "No technical detail."), TECHNICAL)
         self.tabs.addTab(
             self._text(shlex.join(command) if command else "No command was run."), "FFmpeg command"
         )
         self.tabs.addTab(self._text(validation_text(record)), "Validation")
         self.tabs.addTab(self._text(history_text(history)), "History")
-        if record.error:
-            self.tabs.setCurrentIndex(1 if detail else 0)
+        self.tabs.setCurrentIndex(0)  # the plain summary first, whatever happened
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.close)
         layout = QVBoxLayout(self)

@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor
 
-from hlsstudio.core.models import Rung, ladder_problems
+from hlsstudio.core.models import Rung, ladder_problems, rung_field_problems
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 FIELDS = ("name", "height", "video_kbps", "audio_kbps", "enabled")
@@ -20,16 +20,8 @@ _ROOT = QModelIndex()
 
 
 def cell_errors(row: dict[str, Any]) -> dict[str, str]:
-    """Field name -> what is wrong with it, for one raw table row (empty: it makes a valid Rung)."""
-    try:
-        Rung.model_validate(row)
-    except ValidationError as exc:
-        errors: dict[str, str] = {}
-        for error in exc.errors():
-            field = str(error["loc"][0]) if error["loc"] else "name"
-            errors.setdefault(field, str(error["msg"]).removeprefix("Value error, "))
-        return errors
-    return {}
+    """Field name -> a plain sentence about what is wrong with it, for one raw row (empty: valid)."""
+    return rung_field_problems(row)
 
 
 class LadderModel(QAbstractTableModel):
@@ -130,16 +122,12 @@ class LadderModel(QAbstractTableModel):
     # ---- validation
 
     def problems(self) -> list[str]:
-        """Every problem: invalid cells first (by row), then the ladder-wide rules."""
-        found = []
-        for n, row in enumerate(self._rows, start=1):
-            for field, message in cell_errors(row).items():
-                found.append(f"rung {n} {HEADERS[FIELDS.index(field)].lower()}: {message}")
-        if found:
-            return found
-        if not self._rows:
-            return ["add at least one rung"]
-        return ladder_problems(self.rungs_or_none() or [])
+        """Every problem as a plain sentence naming the rung: invalid cells first, then ladder-wide rules."""
+        return ladder_problems(self._rows)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Copies of the raw rows, as typed (compared with presets and the applied ladder)."""
+        return [dict(row) for row in self._rows]
 
     def rungs_or_none(self) -> list[Rung] | None:
         """The rows as Rungs, or None while any cell is invalid."""
@@ -168,3 +156,15 @@ def _as_int(value: Any) -> Any:
 def used_ints(values: set[Any]) -> list[int]:
     """The integers among ``values``."""
     return [v for v in values if isinstance(v, int)]
+
+
+def summary(rows: list[dict[str, Any]]) -> str:
+    """A one-line summary of raw rows: how many rungs are on, and from which to which."""
+    on = [r for r in rows if r.get("enabled") is True]
+    names = [str(r.get("name") or "?") for r in sorted(on, key=lambda r: _height_key(r.get("height")))]
+    span = f": {names[0]}–{names[-1]}" if len(names) > 1 else (f": {names[0]}" if names else "")
+    return f"{len(on)} of {len(rows)} rungs on{span}"
+
+
+def _height_key(value: Any) -> int:
+    return value if isinstance(value, int) else 0

@@ -7,70 +7,65 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
-from PySide6.QtWidgets import QFormLayout, QFrame, QGridLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QFrame,
+    QGridLayout,
+    QLabel,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from hlsstudio.core.errors import HlsStudioError
 from hlsstudio.core.jobstore import JobRecord
-from hlsstudio.core.models import MediaInfo
-from hlsstudio.qt import formatting, tasks
+from hlsstudio.core.models import JobState, MediaInfo
+from hlsstudio.qt import formatting, plain_terms, tasks
 from hlsstudio.qt.queue_controller import QueueController
 from hlsstudio.qt.workers import CallWorker
 
 POSTER_WIDTH = 260
 WARNING_STYLE = "color: #c2410c;"
-MUTED_STYLE = "color: palette(mid);"
+FAILURE_STYLE = "QLabel { color: #b91c1c; border: 1px solid #fca5a5; border-radius: 4px; padding: 6px; }"
+NOTE_STYLE = "QLabel { color: #c2410c; border: 1px solid #fdba74; border-radius: 4px; padding: 6px; }"
 
 
-def fact_rows(info: MediaInfo) -> list[tuple[str, str]]:
-    """(label, value) lines describing a source."""
-    video = info.video_codec + (f" ({info.profile})" if info.profile else "")
-    rows = [
-        ("Container", info.container),
-        ("Duration", f"{formatting.clock(info.duration)} ({info.duration:.2f} s)"),
-        ("Size", formatting.size(info.size) + (f", {info.bit_rate // 1000} kb/s" if info.bit_rate else "")),
-        ("Video", video),
-        ("Display size", f"{info.width}×{info.height}" + (" portrait" if info.portrait else "")),
-        ("Frame rate", f"{info.fps:g} fps" + (" (variable)" if info.vfr else "")),
-        (
-            "Pixels",
-            f"{info.pix_fmt or '?'}, {info.bit_depth}-bit" + (", interlaced" if info.interlaced else ""),
-        ),
-    ]
-    if (info.coded_width, info.coded_height) != (info.width, info.height):
-        rows.insert(5, ("Coded size", f"{info.coded_width}×{info.coded_height}"))
-    if info.rotation:
-        rows.append(("Rotation", f"{info.rotation}°"))
-    if info.hdr or info.color_transfer:
-        colour = ", ".join(c for c in (info.color_primaries, info.color_transfer) if c)
-        rows.append(("Colour", colour + (" (HDR)" if info.hdr else "")))
-    for n, audio in enumerate(info.audio_streams, start=1):
-        layout = audio.channel_layout or f"{audio.channels} ch"
-        extra = "".join(f", {x}" for x in (audio.language,) if x) + (" (default)" if audio.default else "")
-        rows.append((f"Audio {n}", f"{audio.codec}, {layout}, {audio.sample_rate or '?'} Hz{extra}"))
-    if not info.audio_streams:
-        rows.append(("Audio", "none"))
-    if info.subtitle_streams:
-        rows.append(("Subtitles", ", ".join(s.language or s.codec for s in info.subtitle_streams)))
-    return rows
-
-
-def source_flags(info: MediaInfo) -> list[str]:
-    """The warnings to show: the probe's own, plus VFR/interlaced/HDR/rotation when it did not say so."""
+def source_flags(info: MediaInfo) -> list[tuple[str, str]]:
+    """The warnings to show, as (plain sentence, raw warning): the probe's own, plus VFR, interlaced,
+    HDR and rotation when it did not mention them."""
     flags = list(info.warnings)
     said = " ".join(flags).lower()
+    out_fps = plain_terms.output_fps(info.fps, True)
+    hdr_kind = plain_terms.HDR_KINDS.get(info.color_transfer or "", "HDR")
     for present, word, text in (
-        (info.vfr, "variable", "variable frame rate: converted to constant frame rate"),
-        (info.interlaced, "interlac", "interlaced: deinterlaced before scaling"),
-        (info.hdr, "hdr", "HDR: tone-mapped to SDR"),
-        (bool(info.rotation), "rotat", f"rotated {info.rotation}° by metadata: output is upright"),
+        (info.vfr, "variable", f"variable frame rate: output will be constant {out_fps} fps"),
+        (info.interlaced, "interlac", "interlaced: will be deinterlaced"),
+        (info.hdr, "hdr", f"HDR ({hdr_kind}): will be tone-mapped to SDR"),
+        (bool(info.rotation), "rotat", f"rotated {info.rotation}° by metadata: output will be upright"),
     ):
         if present and word not in said:
             flags.append(text)
-    return flags
+    return [(plain_terms.warning_sentence(flag), flag) for flag in flags]
+
+
+def wrapping_label(text: str = "", *, selectable: bool = True) -> QLabel:
+    """A label that wraps its text and never asks for more width than it is given."""
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setMinimumWidth(0)
+    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+    if selectable:
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
 
 
 class MetadataPanel(QScrollArea):
-    """Shows the selected job's source; the poster frame is extracted in a worker and cached."""
+    """Shows the selected job's source; the poster frame is extracted in a worker and cached.
+
+    A job that failed shows why at the top, with a next step where one is obvious. Technical terms
+    are shown in plain words; the raw term is in each line's tooltip.
+    """
 
     def __init__(self, controller: QueueController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -81,23 +76,23 @@ class MetadataPanel(QScrollArea):
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
         body = QWidget()
-        self.title = QLabel()
-        self.title.setWordWrap(True)
-        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.title = wrapping_label()
+        self.failure = wrapping_label()
+        self.failure.setTextFormat(Qt.TextFormat.RichText)
         self.poster = QLabel()
-        self.poster.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.poster.setWordWrap(True)
+        self.poster.setMaximumWidth(POSTER_WIDTH)
+        self.poster.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignHCenter)
         self.poster.setMinimumHeight(90)
-        self.status = QLabel()
-        self.status.setWordWrap(True)
+        self.status = wrapping_label()
         self.facts = QFormLayout()
         self.facts.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
-        self.warnings = QLabel()
-        self.warnings.setWordWrap(True)
+        self.facts.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        self.warnings = wrapping_label()
+        self.warnings.setTextFormat(Qt.TextFormat.PlainText)
         self.warnings.setStyleSheet(WARNING_STYLE)
-        self.rungs = QLabel()
-        self.rungs.setWordWrap(True)
+        self.rungs = wrapping_label()
         self.rungs.setTextFormat(Qt.TextFormat.RichText)
-        self.poster.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignHCenter)
         details = QVBoxLayout()
         details.addWidget(self.status)
         details.addLayout(self.facts)
@@ -105,11 +100,12 @@ class MetadataPanel(QScrollArea):
         details.addStretch(1)
         layout = QGridLayout(body)
         layout.addWidget(self.title, 0, 0, 1, 2)
-        layout.addWidget(self.poster, 1, 0)
-        layout.addLayout(details, 1, 1)
-        layout.addWidget(self.rungs, 2, 0, 1, 2)
+        layout.addWidget(self.failure, 1, 0, 1, 2)
+        layout.addWidget(self.poster, 2, 0)
+        layout.addLayout(details, 2, 1)
+        layout.addWidget(self.rungs, 3, 0, 1, 2)
         layout.setColumnStretch(1, 1)
-        layout.setRowStretch(3, 1)
+        layout.setRowStretch(4, 1)
         self.setWidget(body)
         controller.job_updated.connect(self._on_job_updated)
         controller.toolchain_changed.connect(self._request_poster)
@@ -124,10 +120,14 @@ class MetadataPanel(QScrollArea):
             self.title.setText("<b>No file selected</b>")
             self.status.setText("Select a row of the queue to see what is known about its source.")
         else:
+            path = html.escape(plain_terms.breakable(record.source))
             self.title.setText(
-                f"<b>{html.escape(record.name)}</b><br><small>{html.escape(record.source)}</small>"
+                f"<b>{html.escape(plain_terms.breakable(record.name))}</b><br><small>{path}</small>"
             )
+            self.title.setToolTip(record.source)
             self.status.setText(self._status_text(record))
+        self.status.setVisible(bool(self.status.text()))
+        self._show_failure(record)
         self._fill_facts(record.info if record else None)
         self._show_rungs()
         if not same_source:
@@ -137,11 +137,29 @@ class MetadataPanel(QScrollArea):
 
     @staticmethod
     def _status_text(record: JobRecord) -> str:
-        if record.info is None and record.error:
-            return f"Cannot use this file: {record.error}"
-        if record.info is None:
-            return "Probing…" if record.state.value in ("queued", "probing") else ""
+        if record.info is None and record.state in (JobState.QUEUED, JobState.PROBING):
+            return "Reading the file…"
         return ""
+
+    def _show_failure(self, record: JobRecord | None) -> None:
+        """Why the job failed, in full, and what to do next; hidden when nothing went wrong."""
+        title = plain_terms.failure_title(record) if record else ""
+        error = record.error if record else None
+        if record is None or not (title or error):
+            self.failure.clear()
+            self.failure.hide()
+            return
+        lines = [f"<b>{html.escape(title or 'Note')}</b>"]
+        if error:
+            lines.append(html.escape(plain_terms.breakable(error)))
+        step = plain_terms.next_step(record)
+        if step:
+            lines.append(f"<i>{html.escape(step)}</i>")
+        self.failure.setText("<br>".join(lines))
+        style = FAILURE_STYLE if record.state in (JobState.FAILED, JobState.PUBLISH_FAILED) else NOTE_STYLE
+        self.failure.setStyleSheet(style)
+        self.failure.setToolTip("Details… (Ctrl+I) shows the technical story" if record.error_detail else "")
+        self.failure.show()
 
     def _fill_facts(self, info: MediaInfo | None) -> None:
         while self.facts.rowCount():
@@ -150,26 +168,36 @@ class MetadataPanel(QScrollArea):
             self.warnings.clear()
             self.warnings.hide()
             return
-        for label, value in fact_rows(info):
-            text = QLabel(value)
-            text.setWordWrap(True)
-            text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            self.facts.addRow(f"{label}:", text)
+        for fact in plain_terms.source_facts(info):
+            text = wrapping_label(fact.value)
+            text.setTextFormat(Qt.TextFormat.PlainText)
+            text.setToolTip(fact.raw)
+            self.facts.addRow(f"{fact.label}:", text)
         flags = source_flags(info)
-        self.warnings.setText("\n".join(f"⚠ {w}" for w in flags))
+        self.warnings.setText("\n".join(f"⚠ {plain_terms.breakable(plain)}" for plain, _ in flags))
+        self.warnings.setToolTip("\n".join(raw for _, raw in flags))
         self.warnings.setVisible(bool(flags))
 
     def _show_rungs(self) -> None:
         record = self._record
         if record is None or record.info is None:
             self.rungs.clear()
+            self.rungs.setToolTip("")
             return
         if self.controller.ladder is None:
             self.rungs.setText("<b>Rungs:</b> the ladder is invalid (see the Ladder tab)")
+            self.rungs.setToolTip("")
             return
         planned = formatting.planned_rungs(record.info, self.controller.ladder)
-        lines = "".join(f"<li>{html.escape(formatting.rung_line(r))}</li>" for r in planned)
-        self.rungs.setText(f"<b>This source gets {len(planned)} rung(s):</b><ul>{lines}</ul>")
+        lines = "".join(f"<li>{html.escape(plain_terms.rung_sentence(r))}</li>" for r in planned)
+        noun = "rung" if len(planned) == 1 else "rungs"
+        self.rungs.setText(f"<b>This source gets {len(planned)} {noun} (quality levels):</b><ul>{lines}</ul>")
+        self.rungs.setToolTip(
+            "\n".join(
+                f"{formatting.rung_line(r)} — {plain_terms.profile_label('h264', r.profile, r.level)}"
+                for r in planned
+            )
+        )
 
     def _on_job_updated(self, job_id: int) -> None:
         if self._record is not None and self._record.id == job_id:

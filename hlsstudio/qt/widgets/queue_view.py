@@ -1,4 +1,5 @@
-"""The queue's table view: row selection, editors for content type and id, a progress bar per row."""
+"""The queue's table view: row selection, editors for content type and id, a progress bar per row,
+rows dragged to a new place in the queue."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ COLUMN_WIDTHS = {
     Column.RUNGS: 130,
     Column.CONTENT_TYPE: 72,
     Column.CONTENT_ID: 150,
-    Column.STATE: 96,
+    Column.STATE: 118,
     Column.PROGRESS: 210,
 }
 
@@ -51,3 +52,9 @@ class QueueView(QTableView):
         for column, width in COLUMN_WIDTHS.items():
             header.resizeSection(column, width)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.setDragEnabled(True)
+        self.setAcceptDrops(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
+        self.setDefaultDropAction(Qt.DropAction.MoveAction)
+        self.setDragDropOverwriteMode(False)
+        self.setDropIndicatorShown(True)
