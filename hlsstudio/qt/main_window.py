@@ -26,10 +26,10 @@ from hlsstudio.core.jobstore import JobRecord, JobStore
 from hlsstudio.core.logs import log_file
 from hlsstudio.core.models import Rung
 from hlsstudio.core.settings import AppSettings, save_settings
-from hlsstudio.core.storage.config import destination_summary
 from hlsstudio.qt import tasks, window_layout
 from hlsstudio.qt.actions import build_menus, build_toolbar, create_actions, row_menu, update_action_states
 from hlsstudio.qt.columns import Column
+from hlsstudio.qt.destination_status import DestinationStatus
 from hlsstudio.qt.icons import app_icon
 from hlsstudio.qt.notifications import Notifier
 from hlsstudio.qt.pools import Pools, thread_pools
@@ -118,7 +118,7 @@ class MainWindow(QMainWindow):
         self.main_splitter.setSizes([430, 300])
         self.bottom_splitter.setSizes([560, 720])
         self.setCentralWidget(self.main_splitter)
-        self.destination_label = QLabel()
+        self.destination_label = DestinationStatus(self.controller.pools.io)
         self.toolchain_label = QLabel("Looking for FFmpeg…")
         self.statusBar().addPermanentWidget(self.destination_label)
         self.statusBar().addPermanentWidget(self.toolchain_label)
@@ -153,6 +153,8 @@ class MainWindow(QMainWindow):
         model.rowsRemoved.connect(self._on_rows_changed)
         model.modelReset.connect(self._on_rows_changed)
         c.message.connect(self.say)
+        c.live_failed.connect(lambda reason: self.destination_label.show_test_result(False, reason))
+        c.live_listed.connect(lambda: self.destination_label.show_test_result(True, ""))
         c.running_changed.connect(lambda _running: self._update_actions())
         c.job_updated.connect(lambda _id: self._update_actions())
         c.blockers_changed.connect(self._update_actions)
@@ -209,9 +211,9 @@ class MainWindow(QMainWindow):
             self.toolchain_label.setToolTip(c.toolchain_error or "")
         self._update_actions()
 
-    def _show_destination(self) -> None:
-        _, where = destination_summary(self.settings.destination)
-        self.destination_label.setText(f"Publishing to {where}")
+    def _show_destination(self, secret_typed: bool = False) -> None:
+        known = True if secret_typed else None
+        self.destination_label.show_settings(self.settings.destination, secret_known=known)
         self.publish_panel.refresh_destination()
 
     # ---- adding files
@@ -297,6 +299,7 @@ class MainWindow(QMainWindow):
             dialog = SettingsDialog(self.settings, self.controller, self)
             dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             dialog.settings_accepted.connect(self.apply_settings)
+            dialog.connection_tested.connect(self.destination_label.show_test_result)
             dialog.destroyed.connect(self._forget_settings_dialog)
             self._settings_dialog = dialog
         self._settings_dialog.show()
@@ -311,7 +314,7 @@ class MainWindow(QMainWindow):
         self.settings = settings.model_copy(update={"ladder": self.settings.ladder, "ui": self.settings.ui})
         self.controller.apply_settings(self.settings)
         self.save_settings()
-        self._show_destination()
+        self._show_destination(secret_typed=bool(secret))
         if secret:
             access_key = self.settings.destination.access_key_id
             worker = CallWorker("secret", tasks.save_secret, secret, access_key)

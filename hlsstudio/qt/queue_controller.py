@@ -44,6 +44,7 @@ class QueueController(QObject):
     blockers_changed = Signal()
     message = Signal(str)
     live_failed = Signal(str)  # the destination could not be listed: why
+    live_listed = Signal()  # the destination was listed: it is reachable
     job_updated = Signal(int)
     publish_started = Signal(int)
     upload_progress = Signal(int, object)
@@ -228,6 +229,7 @@ class QueueController(QObject):
         if not self._shut:
             self.live = live
             self.model.set_live(frozenset(live))
+            self.live_listed.emit()
 
     def _on_live_failed(self, _tag: object, error: object) -> None:
         log.info("cannot list the published titles: %s", error)

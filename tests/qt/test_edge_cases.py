@@ -67,9 +67,9 @@ def test_auto_publish_with_an_invalid_content_id_says_why_in_the_row(
 
     c.start()
 
-    record = wait_state(qtbot, window, job.id, JobState.DONE, JobState.FAILED)
+    record = wait_state(qtbot, window, job.id, JobState.DONE, JobState.PUBLISH_FAILED, JobState.FAILED)
     expected = "not published: content id 'my film' is not valid: use 1-128 letters, digits, '-' or '_'"
-    assert record.state is JobState.FAILED and record.error == expected
+    assert record.state is JobState.PUBLISH_FAILED and record.error == expected
     assert record.result is not None and record.result.output_dir  # the package was still made
     assert (Path(record.result.output_dir) / "master.m3u8").is_file()
     assert not (hlsstudio_home / "data" / "published" / "hls").exists()

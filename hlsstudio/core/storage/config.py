@@ -27,6 +27,9 @@ The endpoint is ``R2_ENDPOINT_URL`` when set (any S3-compatible store: MinIO, a 
 else ``https://<account id>.r2.cloudflarestorage.com``; the region is ``auto`` for R2 endpoints
 and ``us-east-1`` for others. No bucket anywhere means the local-folder destination
 (``DestinationSettings.local_dir`` or ``paths.default_local_publish_dir()``).
+
+Messages for people name fields as the app's destination settings show them (``FIELD_LABELS``):
+``destination_problem`` says, without asking the keyring or the network, what a bucket still lacks.
 """
 
 from __future__ import annotations
@@ -60,6 +63,18 @@ WEBHOOK_SECRET_ENV = "HLSSTUDIO_WEBHOOK_SECRET"
 # every variable that configures where and how a package is published
 DESTINATION_ENV: tuple[str, ...] = (*ENV_NAMES.values(), SECRET_KEY_ENV, WEBHOOK_URL_ENV, WEBHOOK_SECRET_ENV)
 OTHER_REGION = "us-east-1"
+# each field as the app's destination settings name it (messages for people, not for scripts)
+FIELD_LABELS: dict[str, str] = {
+    "account_id": "Account ID",
+    "access_key_id": "Access key ID",
+    "secret_access_key": "Secret access key",
+    "bucket": "Bucket",
+    "public_url": "Public URL",
+    "endpoint_url": "Endpoint URL",
+    "local_dir": "Local folder",
+    "webhook_url": "Webhook URL",
+    "webhook_secret": "Webhook secret",
+}
 
 
 @dataclass(frozen=True)
@@ -150,15 +165,22 @@ def resolve_r2_config(
     if not values["bucket"]:
         return None
     if not values["endpoint_url"] and not values["account_id"]:
-        raise ConfigError("bucket set but no R2 account id (R2_ACCOUNT_ID) or endpoint URL (R2_ENDPOINT_URL)")
+        raise ConfigError(
+            "bucket set but no account id: fill in Account ID in the app's destination settings, "
+            "or set R2_ACCOUNT_ID (R2_ENDPOINT_URL for another S3-compatible store)"
+        )
     if not values["access_key_id"]:
-        raise ConfigError("bucket set but no access key id (R2_ACCESS_KEY_ID)")
+        raise ConfigError(
+            "bucket set but no access key id: fill in Access key ID in the app's destination "
+            "settings, or set R2_ACCESS_KEY_ID"
+        )
     secret = layers.secret(
         "secret_access_key", SECRET_KEY_ENV, lambda: secrets.load_secret_key(values["access_key_id"])
     )
     if not secret:
         raise ConfigError(
-            "no secret access key: set R2_SECRET_ACCESS_KEY or save it in the app's destination settings"
+            "no secret access key: type the Secret access key in the app's destination settings, "
+            "or set R2_SECRET_ACCESS_KEY"
         )
     register_secret(secret)
     endpoint = values["endpoint_url"] or r2_endpoint(values["account_id"])
@@ -218,6 +240,80 @@ def destination_summary(
         Path(settings.local_dir).expanduser() if settings.local_dir else paths.default_local_publish_dir()
     )
     return False, f"local folder {folder} (no bucket configured)"
+
+
+def field_label(name: str) -> str:
+    """How the destination settings name a field ("access_key_id" -> "Access key ID")."""
+    return FIELD_LABELS.get(name, name.replace("_", " ").capitalize())
+
+
+def missing_fields(
+    values: Mapping[str, str], *, secret_known: bool | None = None, include_public_url: bool = True
+) -> list[str]:
+    """Fields (keys of ``FIELD_LABELS``) a bucket destination still lacks; [] without a bucket.
+
+    ``values`` maps field names to their resolved text; ``secret_known`` says whether a secret
+    access key is available (None: not known, so not reported). A public URL is only expected
+    for Cloudflare R2 (no endpoint URL): without it viewers' links would point at the private
+    storage endpoint. Pure: reads nothing.
+    """
+    present = {name: bool((values.get(name) or "").strip()) for name in FIELD_LABELS}
+    if not present["bucket"]:
+        return []
+    missing: list[str] = []
+    if not present["account_id"] and not present["endpoint_url"]:
+        missing.append("account_id")
+    if not present["access_key_id"]:
+        missing.append("access_key_id")
+    if secret_known is False and not present["secret_access_key"]:
+        missing.append("secret_access_key")
+    if include_public_url and not present["public_url"] and not present["endpoint_url"]:
+        missing.append("public_url")
+    return missing
+
+
+def missing_destination_fields(
+    settings: DestinationSettings,
+    *,
+    secret_known: bool | None = None,
+    include_public_url: bool = True,
+    environ: Mapping[str, str] | None = None,
+    dotenv: Mapping[str, str] | None = None,
+) -> list[str]:
+    """``missing_fields`` of ``settings`` with the environment and ``.env`` filled in first (the
+    same order as ``resolve_r2_config``). Never asks the keyring or the network: pass what is known
+    of the secret as ``secret_known``; a secret in the environment or ``.env`` always counts."""
+    layers = _layers(environ, dotenv)
+    values = {name: layers.get(name, env, str(getattr(settings, name))) for name, env in ENV_NAMES.items()}
+    values["secret_access_key"] = layers.get("secret_access_key", SECRET_KEY_ENV, "")
+    known = True if values["secret_access_key"] else secret_known
+    return missing_fields(values, secret_known=known, include_public_url=include_public_url)
+
+
+def describe_missing(fields: list[str]) -> str:
+    """A sentence naming the missing fields as the settings show them; '' when none is missing.
+
+    >>> describe_missing(["account_id", "secret_access_key"])
+    'To publish to the bucket, fill in Account ID and Secret access key.'
+    """
+    labels = [field_label(name) for name in fields]
+    if not labels:
+        return ""
+    listed = labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} and {labels[-1]}"
+    return f"To publish to the bucket, fill in {listed}."
+
+
+def destination_problem(
+    settings: DestinationSettings,
+    *,
+    secret_known: bool | None = None,
+    environ: Mapping[str, str] | None = None,
+    dotenv: Mapping[str, str] | None = None,
+) -> str:
+    """Why ``settings`` cannot publish yet, in plain words; '' when nothing is known to be missing
+    (always '' for the local-folder destination). Reads no keyring and no network."""
+    missing = missing_destination_fields(settings, secret_known=secret_known, environ=environ, dotenv=dotenv)
+    return describe_missing(missing)
 
 
 def destination_from_settings(

@@ -1,4 +1,8 @@
-"""Settings page: how packages are encoded and what happens after (segment length, preset, encoder …)."""
+"""Settings page: how packages are encoded and what happens after (segment length, preset, encoder …).
+
+Labels use everyday words; the technical name of each setting (x264 preset, segment duration …)
+is in its tooltip.
+"""
 
 from __future__ import annotations
 
@@ -35,7 +39,39 @@ PRESET_ADVICE = {
     "slower": "best compression for final masters, much slower",
     "veryslow": "best compression for final masters, much slower",
 }
-ENCODERS = (("auto", "Auto"), ("libx264", "libx264 (CPU)"), ("nvenc", "NVENC (NVIDIA GPU)"))
+PRESET_NAMES = {
+    "ultrafast": "Fastest — drafts only",
+    "superfast": "Very quick — previews",
+    "veryfast": "Quick",
+    "faster": "A little quicker",
+    "fast": "Balanced — recommended",
+    "medium": "Smaller files",
+    "slow": "Smallest files — slow",
+    "slower": "Smallest files — slower",
+    "veryslow": "Smallest files — slowest",
+}
+PRESET_HELP = (
+    "The x264 preset: how hard the encoder works. Quicker settings finish sooner but make larger "
+    "files for the same picture quality."
+)
+ENCODERS = (
+    ("auto", "Automatic (graphics card when available)"),
+    ("libx264", "CPU (libx264)"),
+    ("nvenc", "NVIDIA graphics card (NVENC)"),
+)
+TIPS = {
+    "segment": "Segment duration: streamed videos are cut into chunks of this length. Shorter chunks "
+    "start playing and adapt to the viewer's connection sooner; longer ones make fewer files. "
+    "6 s suits most videos.",
+    "encoder": "Automatic uses an NVIDIA graphics card (NVENC) when this computer has a usable one, "
+    "otherwise the CPU (libx264).",
+    "thumbnails": "How often a small still picture is taken for the previews shown while seeking "
+    "(thumbnails). Smaller values give finer previews and more files.",
+    "output_dir": "Where encoded videos are written on this computer before they are published.",
+    "concurrent": "How many videos are encoded at the same time. More finishes a long queue sooner on a "
+    "powerful computer, but each video takes longer.",
+    "content_type": "The kind given to newly added videos; it becomes part of their web address.",
+}
 
 
 class EncodingPage(QWidget):
@@ -51,7 +87,7 @@ class EncodingPage(QWidget):
         self.segment.setValue(encode.segment_duration)
         self.preset = QComboBox()
         for name in X264_PRESETS:
-            self.preset.addItem(name, name)
+            self.preset.addItem(f"{PRESET_NAMES[name]} ({name})", name)
             self.preset.setItemData(self.preset.count() - 1, PRESET_ADVICE[name], Qt.ItemDataRole.ToolTipRole)
         self.preset.setCurrentIndex(self.preset.findData(encode.preset))
         self.preset.currentIndexChanged.connect(self._preset_tip)
@@ -68,9 +104,9 @@ class EncodingPage(QWidget):
         self.concurrent = QSpinBox()
         self.concurrent.setRange(1, 8)
         self.concurrent.setValue(settings.concurrent_jobs)
-        self.keep_local = QCheckBox("Keep the local package after publishing")
+        self.keep_local = QCheckBox("Keep a copy on this computer after publishing")
         self.keep_local.setChecked(settings.keep_local_after_publish)
-        self.auto_publish = QCheckBox("Publish automatically when a job finishes")
+        self.auto_publish = QCheckBox("Publish automatically when a video has been encoded")
         self.auto_publish.setChecked(settings.auto_publish)
         self.content_type = QComboBox()
         for kind in ContentType:
@@ -81,20 +117,26 @@ class EncodingPage(QWidget):
         folder_row = QHBoxLayout()
         folder_row.addWidget(self.output_dir, 1)
         folder_row.addWidget(browse)
+        for name, tip in TIPS.items():
+            getattr(self, name).setToolTip(tip)
         form = QFormLayout(self)
-        form.addRow("Segment duration:", self.segment)
-        form.addRow("x264 preset:", self.preset)
-        form.addRow("Encoder:", self.encoder)
-        form.addRow("Thumbnail every:", self.thumbnails)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        form.addRow("Chunk length:", self.segment)
+        form.addRow("Encoding speed:", self.preset)
+        form.addRow("Encode with:", self.encoder)
+        form.addRow("Preview picture every:", self.thumbnails)
         form.addRow("Output folder:", folder_row)
-        form.addRow("Concurrent jobs:", self.concurrent)
-        form.addRow("New files are:", self.content_type)
+        form.addRow("Videos encoded at once:", self.concurrent)
+        form.addRow("New videos are:", self.content_type)
         form.addRow("", self.keep_local)
         form.addRow("", self.auto_publish)
         self._preset_tip()
 
     def _preset_tip(self) -> None:
-        self.preset.setToolTip(PRESET_ADVICE.get(self.preset.currentData(), ""))
+        advice = PRESET_ADVICE.get(self.preset.currentData(), "")
+        self.preset.setToolTip(
+            f"{advice[:1].upper()}{advice[1:]}.\n\n{PRESET_HELP}" if advice else PRESET_HELP
+        )
 
     def _browse(self) -> None:
         start = self.output_dir.text() or str(default_output_dir())
@@ -110,7 +152,8 @@ class EncodingPage(QWidget):
         usable = toolchain is not None and toolchain.capabilities.nvenc_usable
         reason = toolchain.capabilities.nvenc_reason if toolchain else "FFmpeg has not been checked yet"
         item.setEnabled(usable)
-        item.setToolTip("" if usable else f"NVENC is not available: {reason}")
+        item.setToolTip("" if usable else f"Not available on this computer: {reason}")
+        self.encoder.setToolTip(TIPS["encoder"] if usable else f"{TIPS['encoder']}\n\nNVENC: {reason}")
         if toolchain is not None and not usable and self.encoder.currentData() == "nvenc":
             self.encoder.setCurrentIndex(self.encoder.findData("auto"))
 

@@ -2,27 +2,45 @@
 
 Secrets typed here (the R2 secret key, the webhook URL and secret) go to the OS keyring in workers.
 
-It is not modal: the queue keeps running and stays usable while it is open.
+It is not modal: the queue keeps running and stays usable while it is open. OK on a destination
+that cannot publish (fields left empty, or the last connection test failed) asks "Save anyway?"
+with the reason in the dialog's own words; a local folder is always fine.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QMessageBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from hlsstudio.core.settings import AppSettings
+from hlsstudio.qt.destination_status import soft_wrap
 from hlsstudio.qt.queue_controller import QueueController
 from hlsstudio.qt.widgets.destination_page import DestinationPage, WebhookSaver
 from hlsstudio.qt.widgets.encoding_page import EncodingPage
 from hlsstudio.qt.widgets.ffmpeg_page import FfmpegPage
 
 ERROR_STYLE = "color: #d64545;"
+SAVE_ANYWAY = "Save anyway?"
+SAVE_ANYWAY_NOTE = "Publishing will not work until this is fixed."
 
 
 class SettingsDialog(QDialog):
-    """Edits a copy of the settings; ``settings_accepted(new settings, typed secret)`` on OK."""
+    """Edits a copy of the settings; ``settings_accepted(new settings, typed secret)`` on OK.
+
+    Right after it, ``connection_tested(ok, message)`` when the destination saved was tested in
+    this dialog (and not edited since): the outcome of that test.
+    """
 
     settings_accepted = Signal(object, str)
+    connection_tested = Signal(bool, str)
 
     def __init__(
         self, settings: AppSettings, controller: QueueController, parent: QWidget | None = None
@@ -75,11 +93,30 @@ class SettingsDialog(QDialog):
         try:
             settings = self.edited_settings()
         except ValueError as exc:
-            self.error.setText(f"Not saved: {str(exc).splitlines()[-1].strip()}")
+            self.error.setText(soft_wrap(f"Not saved: {str(exc).splitlines()[-1].strip()}"))
             self.error.show()
             return
+        problem = self.destination.problem()
+        if problem and not self.save_anyway(problem):
+            self.tabs.setCurrentWidget(self.destination)
+            return
+        self.error.hide()
         webhook = self.destination.webhook_change()
         if webhook is not None:  # keyring writes happen in a worker, reported in the status bar
             WebhookSaver(self.controller).save(*webhook)
         self.settings_accepted.emit(settings, self.destination.typed_secret())
+        tested = self.destination.last_test()
+        if tested is not None:
+            self.connection_tested.emit(*tested)
         super().accept()
+
+    def save_anyway(self, problem: str) -> bool:
+        """Ask whether to save a destination that cannot publish; ``problem`` says why."""
+        answer = QMessageBox.question(
+            self,
+            SAVE_ANYWAY,
+            f"{problem}\n\n{SAVE_ANYWAY_NOTE} {SAVE_ANYWAY}",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
