@@ -1,6 +1,11 @@
-"""Render the main window with a real queue (done, published, failed, transcoding, ready) to a PNG.
+"""Render the main window with a real queue (published, publish failed, failed, encoding, ready) to PNGs.
 
 Usage: ``QT_QPA_PLATFORM=offscreen python scripts/screenshot.py [docs/main-window.png]``
+
+Beside the main shot (1280x800) it writes, in the same folder: ``main-window-1280x720.png`` (the
+smallest supported size, a job whose publish stopped before replacing a live title selected, its
+reason and next step under the queue, the queue pausing), ``settings-destination.png`` (a
+destination that cannot work yet) and ``settings-ffmpeg.png`` (what this computer can do).
 
 Everything happens under a throw-away ``HLSSTUDIO_HOME``: sources are generated with ffmpeg,
 probed, transcoded and "published" to a local folder by the app itself, and the window is grabbed
@@ -24,6 +29,7 @@ os.environ["HLSSTUDIO_HOME"] = str(HOME)
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(ROOT))
 
+from PySide6.QtGui import QPixmap  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from hlsstudio.core.jobstore import JobRecord  # noqa: E402
@@ -90,6 +96,40 @@ def settings() -> AppSettings:
     return made
 
 
+def save(picture: QPixmap, target: Path) -> None:
+    """Write a grabbed picture as PNG (exit when it cannot be written)."""
+    if not picture.save(str(target), "PNG"):
+        sys.exit(f"cannot write {target}")
+
+
+def settle(app: QApplication) -> None:
+    """Let pending repaints and layout changes land."""
+    for _ in range(30):
+        app.processEvents()
+        time.sleep(0.02)
+
+
+def small_shots(app: QApplication, window: MainWindow, folder: Path, failed: JobRecord) -> None:
+    """The window at 1280x720 with a publish-failed job selected, then two Settings pages."""
+    wait(app, lambda: window.controller.model.record(failed.id).state is JobState.PUBLISH_FAILED,  # type: ignore[union-attr]
+         "the second episode to stop before replacing the live title")  # fmt: skip
+    window.resize(1280, 720)
+    window.table.selectRow(window.controller.model.row_of(failed.id) or 0)
+    settle(app)
+    save(window.grab(), folder / "main-window-1280x720.png")
+    dialog = window.show_settings()
+    dialog.resize(760, 560)
+    dialog.destination.bucket.setText("my-bucket")  # typed, as a user would: the page says what is missing
+    dialog.destination.access_key_id.setText("AKIA-EXAMPLE")
+    dialog.tabs.setCurrentWidget(dialog.destination)
+    settle(app)
+    save(dialog.grab(), folder / "settings-destination.png")
+    dialog.tabs.setCurrentWidget(dialog.ffmpeg)
+    settle(app)
+    save(dialog.grab(), folder / "settings-ffmpeg.png")
+    dialog.close()
+
+
 def by_name(window: MainWindow, name: str) -> JobRecord:
     return next(r for r in window.controller.model.records() if r.name == name)
 
@@ -118,6 +158,8 @@ def main(argv: list[str]) -> int:
             model.setData(
                 model.index(model.row_of(record.id) or 0, Column.CONTENT_TYPE), ContentType.EPISODE.value
             )
+    first, second = (by_name(window, SOURCES[n][0]) for n in (1, 2))
+    model.setData(model.index(model.row_of(second.id) or 0, Column.CONTENT_ID), first.content_id)
     controller.start()
     long_one = SOURCES[4][0]
 
@@ -144,8 +186,8 @@ def main(argv: list[str]) -> int:
             )
         print("panel", window.publish_panel.job_id, window.publish_panel.title.text())
     target.parent.mkdir(parents=True, exist_ok=True)
-    if not window.grab().save(str(target), "PNG"):
-        sys.exit(f"cannot write {target}")
+    save(window.grab(), target)
+    small_shots(app, window, target.parent, by_name(window, SOURCES[2][0]))
     controller.cancel([by_name(window, long_one).id])
     window.close()
     shutil.rmtree(HOME, ignore_errors=True)

@@ -167,7 +167,8 @@ def update_action_states(
     a.start.setToolTip(
         "Start the queue (Ctrl+Return)" if not blockers else "Cannot start: " + "; ".join(blockers)
     )
-    a.pause.setText("Pause" if not controller.pause_requested or controller.running else "Paused")
+    pausing = controller.queue_state()
+    a.pause.setText("Pausing…" if pausing.startswith("Pausing") else "Paused" if pausing else "Pause")
     a.cancel.setEnabled(any(s in WAITING or s.is_active for s in states))
     a.retry.setEnabled(bool(states & RETRYABLE))
     a.retry.setText(retry_label([r for r in records if r.state in RETRYABLE]))

@@ -318,6 +318,7 @@ SAYS_WHAT_TO_DO = (
     "set a content id",
     "run the job first",
     "rename it",
+    "press publish",
 )
 TOOLCHAIN_WORDS = ("ffprobe not found", "ffmpeg not found", "cannot run ff", "does not look like ffmpeg",
                    "cannot start ffmpeg")  # fmt: skip

@@ -322,6 +322,12 @@ def test_breakable_lets_long_runs_wrap_and_keeps_the_text() -> None:
         # the reason already says what to do
         (JobState.FAILED, "/out holds other files: choose an empty or new folder", make_info(), ""),
         (
+            JobState.PUBLISH_FAILED,
+            "not published: movie 'film' is live (published 2026-11-30); press Publish to replace it",
+            make_info(),
+            "",
+        ),
+        (
             JobState.INTERRUPTED,
             "interrupted while transcoding: the app stopped; retry to run it again",
             None,
