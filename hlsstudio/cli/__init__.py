@@ -10,8 +10,9 @@ from collections.abc import Sequence
 from hlsstudio import __version__
 from hlsstudio.cli import builds, engine, jobs, publishing, transcode
 from hlsstudio.cli.output import fail
-from hlsstudio.core.errors import HlsStudioError
+from hlsstudio.core.errors import ConfigError, HlsStudioError
 from hlsstudio.core.logs import setup_logging
+from hlsstudio.core.storage.config import ENV_HINT
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         status: int = args.handler(args)
         return status
     except HlsStudioError as exc:
-        return fail(exc.message, exc.detail if args.verbose else "")
+        hint = isinstance(exc, ConfigError) and exc.detail.startswith(ENV_HINT)  # how, without the app
+        return fail(exc.message, exc.detail if args.verbose or hint else "")
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

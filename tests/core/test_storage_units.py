@@ -145,7 +145,7 @@ def test_secret_key_comes_from_the_keyring_when_not_in_the_environment(home: Pat
     settings = DestinationSettings(bucket="b", endpoint_url="http://127.0.0.1:9", access_key_id="AKID1")
     with pytest.raises(ConfigError) as info:
         resolve_r2_config(settings)
-    assert "secret access key" in info.value.message
+    assert "Secret access key" in info.value.message
     save_secret_key("keyring-secret-123456", "AKID1")
     config = resolve_r2_config(settings)
     assert config is not None
@@ -158,9 +158,9 @@ def test_secret_key_comes_from_the_keyring_when_not_in_the_environment(home: Pat
 
 
 def test_incomplete_bucket_configuration_is_a_config_error(home: Path) -> None:
-    with pytest.raises(ConfigError, match="account id"):
+    with pytest.raises(ConfigError, match="Account ID"):
         resolve_r2_config(DestinationSettings(bucket="b"))
-    with pytest.raises(ConfigError, match="access key id"):
+    with pytest.raises(ConfigError, match="Access key ID"):
         resolve_r2_config(DestinationSettings(bucket="b", account_id="a"))
 
 

@@ -46,6 +46,10 @@ def test_a_failed_publish_keeps_the_encode_and_retry_publishes_only(
 
     assert cell(window, job.id, Column.STATE) == "Publish failed"
     assert record.error and record.error.startswith("publishing failed")
+    assert "Account ID" in record.error and "R2_" not in record.error  # named as the dialog names it
+    panel = window.publish_panel
+    assert "Not published" in panel.title.text()
+    assert panel.minimumSizeHint().width() < 500  # a long reason wraps, it never widens the panel
     assert cell(window, job.id, Column.OUTCOME) == record.error
     assert window.commands.publish.isEnabled()  # publishing stays available
     assert window.commands.retry.isEnabled() and window.commands.retry.text() == "Retry publish"

@@ -71,7 +71,7 @@ def test_settings_round_trip_through_the_dialog(
     qtbot.waitUntil(lambda: secrets.load_secret_key("AKIDSETTINGS") == SECRET, timeout=10_000)
     assert ("HLSStudio", "AKIDSETTINGS") in isolated_environment.store
     assert window.controller.pools.encode.maxThreadCount() == 2
-    assert "bucket media" in window.destination_label.text()
+    assert "bucket media" in window.destination_label.text().lower()
 
     qtbot.waitUntil(lambda: window._settings_dialog is None, timeout=5_000)
     again = window.show_settings()

@@ -58,6 +58,7 @@ ENV_NAMES: dict[str, str] = {
     "endpoint_url": "R2_ENDPOINT_URL",
 }
 SECRET_KEY_ENV = "R2_SECRET_ACCESS_KEY"
+ENV_HINT = "without the app (command line, workers): set "
 WEBHOOK_URL_ENV = "HLSSTUDIO_WEBHOOK_URL"
 WEBHOOK_SECRET_ENV = "HLSSTUDIO_WEBHOOK_SECRET"
 # every variable that configures where and how a package is published
@@ -166,21 +167,21 @@ def resolve_r2_config(
         return None
     if not values["endpoint_url"] and not values["account_id"]:
         raise ConfigError(
-            "bucket set but no account id: fill in Account ID in the app's destination settings, "
-            "or set R2_ACCOUNT_ID (R2_ENDPOINT_URL for another S3-compatible store)"
+            "a bucket is set but not its Account ID: fill in Account ID in Settings ▸ Destination",
+            f"{ENV_HINT}R2_ACCOUNT_ID (R2_ENDPOINT_URL for another S3-compatible store)",
         )
     if not values["access_key_id"]:
         raise ConfigError(
-            "bucket set but no access key id: fill in Access key ID in the app's destination "
-            "settings, or set R2_ACCESS_KEY_ID"
+            "a bucket is set but not its Access key ID: fill in Access key ID in Settings ▸ Destination",
+            f"{ENV_HINT}R2_ACCESS_KEY_ID",
         )
     secret = layers.secret(
         "secret_access_key", SECRET_KEY_ENV, lambda: secrets.load_secret_key(values["access_key_id"])
     )
     if not secret:
         raise ConfigError(
-            "no secret access key: type the Secret access key in the app's destination settings, "
-            "or set R2_SECRET_ACCESS_KEY"
+            "no Secret access key is saved: type it in Settings ▸ Destination",
+            f"{ENV_HINT}R2_SECRET_ACCESS_KEY",
         )
     register_secret(secret)
     endpoint = values["endpoint_url"] or r2_endpoint(values["account_id"])

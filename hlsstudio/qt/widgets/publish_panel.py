@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -24,6 +25,7 @@ from hlsstudio.core.publish import UploadProgress, UploadState
 from hlsstudio.core.storage.config import destination_summary
 from hlsstudio.qt import formatting
 from hlsstudio.qt.delegates import ProgressDelegate
+from hlsstudio.qt.destination_status import soft_wrap
 from hlsstudio.qt.icons import icon
 from hlsstudio.qt.job_table_model import ProgressRole
 from hlsstudio.qt.queue_controller import QueueController
@@ -39,6 +41,14 @@ UPLOAD_LABELS = {
 }
 
 
+def _wrapping_label() -> QLabel:
+    """A label that wraps long text (a publish error, a long path) instead of widening the panel."""
+    label = QLabel()
+    label.setWordWrap(True)
+    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
+    return label
+
+
 class PublishPanel(QWidget):
     """Follows the latest publish the controller reports (Publish button or auto-publish)."""
 
@@ -51,9 +61,8 @@ class PublishPanel(QWidget):
         self._items: dict[str, QTreeWidgetItem] = {}
         self._pending: dict[str, UploadProgress] = {}
         self._latest: UploadProgress | None = None
-        self.title = QLabel()
-        self.destination = QLabel()
-        self.destination.setWordWrap(True)
+        self.title = _wrapping_label()
+        self.destination = _wrapping_label()
         self.files = QTreeWidget()
         self.files.setHeaderLabels(["File", "Size", "Progress"])
         self.files.setRootIsDecorated(False)
@@ -101,7 +110,7 @@ class PublishPanel(QWidget):
     def refresh_destination(self) -> None:
         """Say where packages go (a bucket, or the local folder when no bucket is configured)."""
         is_bucket, where = self.controller_destination()
-        self.destination.setText(("Destination: " if is_bucket else "Publishing to the ") + where)
+        self.destination.setText(soft_wrap(("Destination: " if is_bucket else "Publishing to the ") + where))
 
     def controller_destination(self) -> tuple[bool, str]:
         """(is a bucket, description) of the configured destination."""
@@ -179,7 +188,7 @@ class PublishPanel(QWidget):
             self.url.setText(record.hls_url)
             self.copy_button.setEnabled(True)
         else:
-            reason = html.escape(record.error or "stopped")
+            reason = html.escape(soft_wrap(record.error or "stopped"))
             self.title.setText(f"<b>Not published: {html.escape(record.name)}</b> — {reason}")
 
     def copy_url(self) -> None:
