@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from hlsstudio.core.conformance import ConformanceReport
+
 RUNG_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 X264_PRESETS = (
     "ultrafast",
@@ -241,6 +243,10 @@ class EncodeSettings(BaseModel):
     poster_width: int = Field(default=1280, ge=160, le=3840)
     stall_timeout: float = Field(default=120.0, ge=5.0)
     accept_truncated: bool = False
+    first_segment_duration: float | None = Field(default=2.0, ge=1.0, le=10.0)
+    """Fast start: the first segments last this long (``-hls_init_time``); None: all are equal."""
+    storyboard: bool = True  # sprite sheets + a WebVTT storyboard beside the loose thumbnails
+    publish_nonconformant: bool = False  # publish despite a failed MUST rule (the report records it)
 
     @field_validator("preset")
     @classmethod
@@ -382,3 +388,5 @@ class JobResult(BaseModel):
     command: list[str] = Field(default_factory=list)
     hls_url: str | None = None
     publish: PublishResult | None = None
+    conformance: ConformanceReport | None = None
+    storyboard: str | None = None  # the storyboard file (``thumbnails.vtt``), its URL once published
