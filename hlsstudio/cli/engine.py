@@ -1,25 +1,69 @@
-"""Engine commands: ``doctor``, ``probe``."""
+"""Engine commands: ``doctor`` (FFmpeg and, with ``--destination``, the destination), ``probe``."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from hlsstudio.cli.common import toolchain_from_settings
 from hlsstudio.cli.output import format_bytes, format_seconds, load_settings, print_json
-from hlsstudio.core.errors import ProbeError, ToolchainError
+from hlsstudio.core.errors import ConfigError, HlsStudioError, ProbeError, ToolchainError
 from hlsstudio.core.models import MediaInfo
 from hlsstudio.core.probe import probe_file
+from hlsstudio.core.storage.config import destination_from_settings
+from hlsstudio.core.storage.cors import (
+    CorsVerdict,
+    check_cors,
+    configured_origins,
+    evaluate,
+    normalize_origins,
+    set_cors,
+)
 from hlsstudio.core.toolchain import find_binary, platform_name, read_version
+
+EXIT_USAGE = 2
+EXIT_DESTINATION = 4
+EXIT_CORS = 5
+DOCTOR_EPILOG = (
+    "exit status: 0 ready; 1 ffmpeg, ffprobe or the libx264 encoder is missing; 2 invalid --origin; "
+    "with --destination also 4 the destination cannot be reached and 5 web players cannot load "
+    "videos from it (its CORS rules are missing, incomplete or unreadable: --fix-cors sets them). "
+    "When several apply, the lowest wins."
+)
 
 
 def register(sub: Any) -> None:
     """Add the engine sub-commands to the CLI parser."""
-    doctor = sub.add_parser("doctor", help="show which FFmpeg is used and what it can do")
+    doctor = sub.add_parser(
+        "doctor",
+        help="show which FFmpeg is used and what it can do (and whether the destination works)",
+        epilog=DOCTOR_EPILOG,
+    )
     doctor.add_argument("--json", action="store_true", help="print the report as JSON")
     doctor.add_argument("--refresh", action="store_true", help="re-test capabilities (ignore the cache)")
+    doctor.add_argument(
+        "--destination",
+        action="store_true",
+        help="also check the configured destination: reachable, and whether web players may load "
+        "videos from it (CORS)",
+    )
+    doctor.add_argument(
+        "--fix-cors",
+        action="store_true",
+        help="check the destination (as --destination) and add the web player CORS rule when it "
+        "is missing (other rules are kept), or print the JSON to paste into the storage dashboard "
+        "when the store refuses; without it, a terminal is asked",
+    )
+    doctor.add_argument(
+        "--origin",
+        action="append",
+        metavar="ORIGIN",
+        help="the web page origin players run on, e.g. https://app.example.com (repeatable; "
+        "default * = any site)",
+    )
     doctor.set_defaults(handler=cmd_doctor)
 
     probe = sub.add_parser("probe", help="show what ffprobe says about source files")
@@ -51,12 +95,75 @@ def _doctor_doc(refresh: bool) -> tuple[dict[str, Any], bool]:
     return doc, ok
 
 
+def _offer_fix(args: argparse.Namespace) -> bool:
+    if args.fix_cors:
+        return True
+    if args.json or not sys.stdin.isatty():
+        return False
+    answer = input("add a CORS rule so web players can load videos from the bucket? [y/N] ")
+    return answer.strip().lower() in ("y", "yes")
+
+
+def _destination_doc(args: argparse.Namespace, origins: tuple[str, ...]) -> tuple[dict[str, Any], int]:
+    """The destination's part of the report and its exit status (0, EXIT_DESTINATION, EXIT_CORS)."""
+    doc: dict[str, Any] = {"reachable": False}
+    try:
+        destination = destination_from_settings(load_settings().destination)
+        doc["description"] = destination.description
+        doc["message"] = destination.check_access()
+    except HlsStudioError as exc:
+        doc["error"] = exc.message
+        return doc, EXIT_DESTINATION
+    doc["reachable"] = True
+    verdict: CorsVerdict = check_cors(destination, origins)
+    doc["cors"] = verdict.as_dict()
+    if verdict.fixable and _offer_fix(args):
+        try:
+            fix = set_cors(destination, origins)
+        except HlsStudioError as exc:
+            doc["cors_fix"] = {"outcome": "failed", "message": exc.message, "paste": None}
+            return doc, EXIT_CORS
+        doc["cors_fix"] = fix.as_dict()
+        if fix.applied:
+            verdict = evaluate(fix.rules, origins)
+            doc["cors"] = verdict.as_dict()
+    return doc, 0 if verdict.usable else EXIT_CORS
+
+
+def _print_destination(doc: dict[str, Any]) -> None:
+    where = doc.get("description", "destination")
+    if not doc["reachable"]:
+        print(f"dest      {where}: NOT REACHABLE — {doc['error']}")
+        return
+    print(f"dest      {doc['message']}")
+    cors = doc["cors"]
+    print(f"players   {cors['message']}")
+    for line in (*cors["problems"], *(f"note: {n}" for n in cors["notes"])):
+        print(f"          {line}")
+    fix = doc.get("cors_fix")
+    if fix:
+        print(f"CORS      {fix['message']}")
+        if fix["paste"] is not None:
+            print(json.dumps(fix["paste"], indent=2))
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
-    """Print what was found and what works; exit 1 when something required is missing."""
+    """Print what was found and what works; exit 1 when something required is missing, and with
+    ``--destination`` 4 when the destination is unreachable, 5 when web players cannot load from it."""
+    try:
+        origins = normalize_origins(args.origin) if args.origin else None
+    except ConfigError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return EXIT_USAGE
     doc, ok = _doctor_doc(args.refresh)
+    status = 0 if ok else 1
+    if args.destination or args.fix_cors:
+        origins = origins or configured_origins(load_settings().destination)
+        doc["destination"], dest_status = _destination_doc(args, origins)
+        status = status or dest_status
     if args.json:
         print_json(doc)
-        return 0 if ok else 1
+        return status
     print(f"platform  {doc['platform']}")
     for name in ("ffmpeg", "ffprobe"):
         entry = doc[name]
@@ -72,8 +179,16 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         print("NVENC     " + ("usable" if nvenc["usable"] else f"not usable: {nvenc['reason']}"))
     if "missing" in doc:
         print(f"MISSING   {doc['missing']}")
-    print("status    " + ("ready" if ok else "not ready: fix what is MISSING above"))
-    return 0 if ok else 1
+    if "destination" in doc:
+        _print_destination(doc["destination"])
+    verdicts = {
+        0: "ready",
+        1: "not ready: fix what is MISSING above",
+        EXIT_DESTINATION: "not ready: the destination cannot be reached",
+        EXIT_CORS: "not ready for web players: add the CORS rule (doctor --destination --fix-cors)",
+    }
+    print(f"status    {verdicts[status]}")
+    return status
 
 
 def summary_lines(info: MediaInfo) -> list[str]:

@@ -22,7 +22,9 @@ from hlsstudio.core.paths import cache_dir
 from hlsstudio.core.planning import build_plan
 from hlsstudio.core.proc import TimedOut, run_bounded
 from hlsstudio.core.settings import DestinationSettings
+from hlsstudio.core.storage.base import Destination
 from hlsstudio.core.storage.config import SECRET_KEY_ENV, destination_from_settings
+from hlsstudio.core.storage.cors import CorsFix, CorsVerdict, check_cors, configured_origins, set_cors
 from hlsstudio.core.storage.s3 import S3Destination
 from hlsstudio.core.toolchain import Toolchain
 
@@ -97,18 +99,41 @@ def make_thumbnail(toolchain: Toolchain, info: MediaInfo) -> Path:
     return target
 
 
+def _typed_destination(settings: DestinationSettings, secret: str) -> Destination:
+    environ: dict[str, str] | None = {**os.environ, SECRET_KEY_ENV: secret} if secret else None
+    return destination_from_settings(settings, environ=environ, max_attempts=2)
+
+
+def _reachable(destination: Destination) -> str:
+    reachable = destination.check_access()
+    if isinstance(destination, S3Destination):
+        return f"Connected: {reachable}"
+    return f"No bucket configured: publishing to the {reachable}"
+
+
 def check_connection(settings: DestinationSettings, secret: str = "") -> str:
     """Check the destination: head the bucket (or the local folder). Returns a sentence on success.
 
     ``secret`` (typed but not saved yet) is used instead of the keyring. Raises HlsStudioError with
     the reason on failure.
     """
-    environ: dict[str, str] | None = {**os.environ, SECRET_KEY_ENV: secret} if secret else None
-    destination = destination_from_settings(settings, environ=environ, max_attempts=2)
-    reachable = destination.check_access()
-    if isinstance(destination, S3Destination):
-        return f"Connected: {reachable}"
-    return f"No bucket configured: publishing to the {reachable}"
+    return _reachable(_typed_destination(settings, secret))
+
+
+def connection_report(settings: DestinationSettings, secret: str = "") -> tuple[str, CorsVerdict]:
+    """``check_connection``'s sentence and, once connected, whether web players may load from the
+    destination (its CORS rules). Raises HlsStudioError when the destination cannot be reached."""
+    destination = _typed_destination(settings, secret)
+    message = _reachable(destination)
+    return message, check_cors(destination, configured_origins(settings))
+
+
+def set_cors_rule(settings: DestinationSettings, secret: str = "") -> CorsFix:
+    """Add the web player CORS rule to the bucket (or say what to paste where when it is refused).
+
+    Raises HlsStudioError when the destination cannot be reached.
+    """
+    return set_cors(_typed_destination(settings, secret), configured_origins(settings))
 
 
 def read_tail(path: Path, limit: int = LOG_TAIL_BYTES) -> str:

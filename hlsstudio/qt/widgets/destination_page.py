@@ -1,5 +1,9 @@
 """Settings page: the R2 / S3-compatible destination, its secret in the OS keyring, and a connection test.
 
+The connection test also says whether web players may load videos from the bucket (its CORS rules);
+when they may not, "Set CORS rule" adds the rule in a worker, or shows the JSON to paste into the
+storage dashboard when the store refuses.
+
 The completion webhook (URL and signing secret) is edited here too; both live in the OS keyring,
 never in the settings file. Every keyring call runs in a worker: a locked keyring may block.
 ``problem()`` says in the page's own words why the destination cannot publish yet (fields left
@@ -10,8 +14,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from hlsstudio.core import credentials as secrets
 from hlsstudio.core.errors import ConfigError, HlsStudioError
@@ -23,6 +37,7 @@ from hlsstudio.core.storage.config import (
     field_label,
     missing_destination_fields,
 )
+from hlsstudio.core.storage.cors import CorsFix, CorsState, CorsVerdict
 from hlsstudio.qt import tasks
 from hlsstudio.qt.destination_status import plain_failure, soft_wrap
 from hlsstudio.qt.pools import Pool
@@ -71,14 +86,15 @@ def save_webhook_values(url: str | None, secret: str | None) -> str:
     return WEBHOOK_SAVED
 
 
-def check_typed_destination(settings: DestinationSettings, secret: str) -> str:
-    """``tasks.check_connection``, after checking that no field is left empty (the reason then
-    names the fields as this page shows them). Blocks: asks the keyring and the network."""
+def check_typed_destination(settings: DestinationSettings, secret: str) -> tuple[str, CorsVerdict]:
+    """``tasks.connection_report`` (connection sentence, CORS verdict), after checking that no field
+    is left empty (the reason then names the fields as this page shows them). Blocks: asks the
+    keyring and the network."""
     known = bool(secret) or tasks.saved_secret_exists(settings.access_key_id)
     missing = missing_destination_fields(settings, secret_known=known, include_public_url=False)
     if missing:
         raise ConfigError(describe_missing(missing))
-    return tasks.check_connection(settings, secret)
+    return tasks.connection_report(settings, secret)
 
 
 class WebhookSaver(QObject):
@@ -156,6 +172,7 @@ class DestinationPage(QWidget):
         self.result.setWordWrap(True)
         self.mode = QLabel()
         self.mode.setWordWrap(True)
+        self._make_cors_widgets()
         self._lay_out()
         for name in TESTED_FIELDS:  # the line under the form says what is still missing
             getattr(self, name).textChanged.connect(self._show_mode)
@@ -163,6 +180,19 @@ class DestinationPage(QWidget):
         self._show_mode()
         self._ask_secret()
         self._ask(saved_webhook, done=self._on_webhook_known)
+
+    def _make_cors_widgets(self) -> None:
+        self.cors = QLabel()  # what web players may do (CORS), after a successful test
+        self.cors.setWordWrap(True)
+        self.cors.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.cors_button = QPushButton("Set CORS rule")
+        self.cors_button.setToolTip("Let web players load videos from the bucket (adds one CORS rule).")
+        self.cors_button.clicked.connect(self.set_cors_rule)
+        self.cors_paste = QPlainTextEdit()  # the rule to paste when the store refuses to take it
+        self.cors_paste.setReadOnly(True)
+        self.cors_paste.setMaximumHeight(160)
+        self.cors_copy = QPushButton("Copy")
+        self.cors_copy.clicked.connect(self.copy_cors_rule)
 
     def _lay_out(self) -> None:
         intro = QLabel(INTRO)
@@ -179,12 +209,21 @@ class DestinationPage(QWidget):
         test_row = QHBoxLayout()
         test_row.addWidget(self.test_button)
         test_row.addWidget(self.result, 1)
+        cors_row = QHBoxLayout()
+        cors_row.addWidget(self.cors, 1)
+        cors_row.addWidget(self.cors_button)
+        paste_row = QHBoxLayout()
+        paste_row.addWidget(self.cors_paste, 1)
+        paste_row.addWidget(self.cors_copy, 0, Qt.AlignmentFlag.AlignTop)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addLayout(form)
         layout.addWidget(self.mode)
         layout.addLayout(test_row)
+        layout.addLayout(cors_row)
+        layout.addLayout(paste_row)
         layout.addStretch(1)
+        self._show_cors("")
 
     def values(self) -> dict[str, Any]:
         """The DestinationSettings this page describes (other fields kept from the original)."""
@@ -248,6 +287,7 @@ class DestinationPage(QWidget):
         self.test_button.setEnabled(False)
         self.result.setStyleSheet("")
         self.result.setText("Testing…")
+        self._show_cors("")
         destination = self.values()["destination"]
         tag = ("test", self._edits)
         self._ask(check_typed_destination, destination, self.typed_secret(), done=self._on_tested, tag=tag)
@@ -259,6 +299,41 @@ class DestinationPage(QWidget):
             self._last_test = None
             self.result.setStyleSheet("")
             self.result.setText("")
+            self._show_cors("")
+
+    def set_cors_rule(self) -> None:
+        """Add the web player CORS rule to the bucket typed now (in a worker); the answer appears
+        on the CORS line, with the JSON to paste when the store refuses."""
+        self.cors_button.setEnabled(False)
+        self._show_cors("Setting the CORS rule…", button=True)
+        destination = self.values()["destination"]
+        tag = ("cors", self._edits)
+        self._ask(tasks.set_cors_rule, destination, self.typed_secret(), done=self._on_cors_set, tag=tag)
+
+    def copy_cors_rule(self) -> None:
+        """Put the CORS rule to paste on the clipboard."""
+        QGuiApplication.clipboard().setText(self.cors_paste.toPlainText())
+
+    def _show_cors(self, text: str, style: str = "", button: bool = False, paste: str = "") -> None:
+        self.cors.setText(soft_wrap(text))
+        self.cors.setStyleSheet(style)
+        self.cors.setVisible(bool(text))
+        self.cors_button.setVisible(button)
+        self.cors_paste.setPlainText(paste)
+        self.cors_paste.setVisible(bool(paste))
+        self.cors_copy.setVisible(bool(paste))
+
+    def _show_verdict(self, verdict: CorsVerdict) -> None:
+        style = OK_STYLE if verdict.state == CorsState.OK else "" if verdict.usable else ERROR_STYLE
+        mark = "" if verdict.state == CorsState.NOT_NEEDED else "✓ " if verdict.usable else "⚠ "
+        self._show_cors(mark + verdict.message, style, button=verdict.fixable)
+        self.cors_button.setEnabled(True)
+
+    def _on_cors_set(self, _tag: object, fix: CorsFix) -> None:
+        style = OK_STYLE if fix.applied else ERROR_STYLE if fix.paste_json else ""
+        mark = "✓ " if fix.applied else "⚠ " if fix.paste_json else ""
+        self._show_cors(mark + fix.message, style, button=bool(fix.paste_json), paste=fix.paste_json)
+        self.cors_button.setEnabled(True)
 
     def _ask_secret(self) -> None:
         key = self.access_key_id.text().strip()
@@ -295,10 +370,16 @@ class DestinationPage(QWidget):
         if secret_exists and not self.webhook_secret.text():
             self.webhook_secret.setPlaceholderText(SECRET_SAVED)
 
-    def _on_tested(self, tag: object, message: str) -> None:
+    def _on_tested(self, tag: object, report: tuple[str, CorsVerdict]) -> None:
+        message, verdict = report
         self._show_test(tag, True, message)
+        self._show_verdict(verdict)
 
     def _on_failed(self, tag: object, error: HlsStudioError) -> None:
+        if isinstance(tag, tuple) and tag[0] == "cors":
+            self._show_cors(f"✗ The CORS rule was not set: {error.message}", ERROR_STYLE, button=True)
+            self.cors_button.setEnabled(True)
+            return
         if not (isinstance(tag, tuple) and tag[0] == "test"):
             return  # the keyring could not be asked: the placeholder simply stays
         self._show_test(tag, False, error.message)
