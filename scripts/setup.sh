@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent set-up: FFmpeg (through the OS package manager when missing), a virtual env in .venv
 # with the package installed and the Qt runtime libraries its window needs on X11, and with --test
-# what the test suite needs (Chromium + ChromeDriver and hls.js for the player test, Xvfb and
-# x11-utils for the window test). Safe to run again: each step checks first.
+# what the test suite needs (Chromium + ChromeDriver, hls.js and Shaka Player, and GStreamer for the
+# player tests, Xvfb and x11-utils for the window test). Safe to run again: each step checks first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -93,17 +93,28 @@ if [ ! -f "$stamp" ]; then
   rm -f "$VENV"/.installed-*; touch "$stamp"
 fi
 
-# 3. Test-only tools: Chromium + ChromeDriver, Node/npm and hls.js for the player test; Xvfb and
+# 3. Test-only tools: Chromium + ChromeDriver, Node/npm and the npm packages of tests/player (hls.js,
+#    Shaka Player) for the browser player tests; gst-launch-1.0 with the HLS demuxer (-bad), HTTP source
+#    and AAC parser (-good) and the H.264/AAC decoders (-libav) for the GStreamer player test; Xvfb and
 #    xwininfo (x11-utils) for the test that opens the app's window on an X server (it starts Xvfb itself,
 #    so xvfb-run and xauth are not needed)
+GSTREAMER_PACKAGES=(
+  gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
+  gstreamer1.0-libav
+)
 if [ $want_test = 1 ]; then
   if [ $has_apt = 1 ]; then
-    apt_install chromium chromium-driver xvfb x11-utils
+    apt_install chromium chromium-driver xvfb x11-utils "${GSTREAMER_PACKAGES[@]}"
     command -v npm >/dev/null || apt_install nodejs npm
   fi
-  if [ -f tests/player/package.json ] && [ ! -f tests/player/node_modules/hls.js/dist/hls.min.js ]; then
-    say "installing hls.js for the player test"
-    (cd tests/player && npm ci --silent --no-audit --no-fund)
+  # npm ci again whenever package-lock.json changed since the last install (a stamp in node_modules)
+  if [ -f tests/player/package-lock.json ]; then
+    npm_stamp="tests/player/node_modules/.installed-$(cksum < tests/player/package-lock.json | cut -d' ' -f1)"
+    if [ ! -f "$npm_stamp" ]; then
+      say "installing the player test's npm packages (hls.js, Shaka Player)"
+      (cd tests/player && npm ci --silent --no-audit --no-fund)
+      rm -f tests/player/node_modules/.installed-*; touch "$npm_stamp"
+    fi
   fi
 fi
 say "ready"

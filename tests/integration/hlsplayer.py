@@ -1,43 +1,54 @@
-"""Play an HLS package with hls.js in headless Chromium and report what the player saw.
+"""Play an HLS package with real players and report what each saw.
 
-Pieces, each a context manager:
+Three players: hls.js and Shaka Player on a test page in headless Chromium (``tests/player/*.html``,
+driven through selenium), and GStreamer's HLS demuxer through ``gst-launch-1.0 playbin``.
 
+Pieces, each a context manager where it holds something:
+
+* ``build_package`` makes a package with the app's own pipeline; ``master_variants`` reads the variants
+  (``EXT-X-STREAM-INF``) of its master, the reference every player's level list is checked against.
 * ``PackageServer``: a loopback static HTTP server. ``/pkg/...`` serves a package folder (or a folder of
-  packages), ``/player/...`` serves ``tests/player`` (the test page and ``node_modules/hls.js``). MIME types
+  packages), ``/player/...`` serves ``tests/player`` (the test pages and their ``node_modules``). MIME types
   come from an explicit map: the ``mimetypes`` module reads ``/etc/mime.types``, which on Debian maps ``.ts``
   to a Qt Linguist type.
 * ``Browser``: selenium Chrome on Debian's ``/usr/bin/chromium`` and ``/usr/bin/chromedriver``, with a fresh
   profile folder; closing it quits the driver and kills any Chromium process of that profile still alive.
-* ``PlayerPage``: one loaded test page; ``report()`` polls the page state, ``wait_for()`` polls until a
-  condition holds, ``force_level()`` sets ``hls.currentLevel``.
+* ``PlayerPage``: one loaded test page (``HLS_JS`` or ``SHAKA``: both pages keep the same state, see
+  ``PlayerReport``); ``report()`` polls the page state, ``wait_for()`` polls until a condition holds,
+  ``force_level(i)`` switches to level ``i`` (levels sorted by bitrate, as hls.js lists them) and keeps it.
+* ``gst_play(uri)`` plays a master or a variant playlist with GStreamer to the end and returns a
+  ``GstPlayback``: end of stream reached, errors, the decoded picture sizes, video frames and audio buffers.
 
-``play_package(url_or_dir)`` puts them together: load the master, wait until playback has advanced (or a
-fatal error, or the timeout), return the ``PlayerReport``.
+``play_package(url_or_dir)`` puts the browser pieces together: load the master, wait until playback has
+advanced (or a fatal error, or the timeout), return the ``PlayerReport``.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
+import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote, urlencode, urlsplit
+from urllib.parse import quote, unquote, urlencode, urljoin, urlsplit
 
+import m3u8
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 PLAYER_DIR = Path(__file__).resolve().parent.parent / "player"
-HLS_JS = PLAYER_DIR / "node_modules" / "hls.js" / "dist" / "hls.min.js"
+REPO_ROOT = PLAYER_DIR.parent.parent
 CHROMIUM_FLAGS = (
     "--headless",
     "--no-sandbox",
@@ -71,31 +82,178 @@ PLAYER_MOUNT = "/player/"
 POLL_INTERVAL = 0.1
 
 
+@dataclass(frozen=True)
+class BrowserPlayer:
+    """A player library and its test page under ``tests/player``."""
+
+    name: str
+    page: str
+    script: Path  # the library file the page loads (installed by ``npm ci`` in tests/player)
+
+
+HLS_JS = BrowserPlayer("hls.js", "player.html", PLAYER_DIR / "node_modules/hls.js/dist/hls.min.js")
+SHAKA = BrowserPlayer(
+    "Shaka Player", "shaka.html", PLAYER_DIR / "node_modules/shaka-player/dist/shaka-player.compiled.js"
+)
+
+GST_LAUNCH = "gst-launch-1.0"
+GST_INSPECT = "gst-inspect-1.0"
+# element -> the Debian package that has it: what ``playbin`` needs for HTTP HLS with MPEG-TS, H.264 and AAC
+GST_ELEMENTS = {
+    "playbin": "gstreamer1.0-plugins-base",
+    "souphttpsrc": "gstreamer1.0-plugins-good",
+    "aacparse": "gstreamer1.0-plugins-good",
+    "hlsdemux": "gstreamer1.0-plugins-bad",
+    "tsdemux": "gstreamer1.0-plugins-bad",
+    "h264parse": "gstreamer1.0-plugins-bad",
+    "avdec_h264": "gstreamer1.0-libav",
+    "avdec_aac": "gstreamer1.0-libav",
+    "fakesink": "libgstreamer1.0-0",
+}
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Availability
 
 
-def missing_player_parts() -> list[str]:
-    """What the player test needs and does not find here (empty: everything is present)."""
+def missing_player_parts(player: BrowserPlayer = HLS_JS) -> list[str]:
+    """What a browser player test needs and does not find here (empty: everything is present)."""
     missing = []
     if not os.access(CHROMIUM, os.X_OK):
         missing.append(f"{CHROMIUM} (Debian package chromium)")
     if not os.access(CHROMEDRIVER, os.X_OK):
         missing.append(f"{CHROMEDRIVER} (Debian package chromium-driver)")
-    if not HLS_JS.is_file():
-        missing.append(f"{HLS_JS.relative_to(PLAYER_DIR.parent.parent)} (npm ci in tests/player)")
+    if not player.script.is_file():
+        missing.append(f"{player.script.relative_to(REPO_ROOT)} (npm ci in tests/player)")
     return missing
 
 
-def require_player() -> None:
-    """Skip the calling test when the player parts are absent; under CI (``CI`` set) fail instead."""
-    missing = missing_player_parts()
+def missing_gstreamer_parts() -> list[str]:
+    """What the GStreamer player test needs and does not find here (empty: everything is present)."""
+    tools = [tool for tool in (GST_LAUNCH, GST_INSPECT) if shutil.which(tool) is None]
+    if tools:
+        return [f"{', '.join(tools)} (Debian package gstreamer1.0-tools)"]
+    missing = []
+    for element, package in GST_ELEMENTS.items():
+        found = subprocess.run(
+            [GST_INSPECT, "--exists", element], capture_output=True, timeout=120, check=False
+        )
+        if found.returncode != 0:
+            missing.append(f"GStreamer element {element} (Debian package {package})")
+    return missing
+
+
+def _skip_or_fail(what: str, missing: list[str]) -> None:
+    """Skip the calling test for ``missing`` parts; under CI (``CI`` set) fail instead."""
     if not missing:
         return
-    reason = "player test needs " + ", ".join(missing) + " (scripts/setup.sh --test installs them)"
+    reason = f"{what} needs " + ", ".join(missing) + " (scripts/setup.sh --test installs them)"
     if os.environ.get("CI"):
         pytest.fail(reason + "; CI is set, so this is a failure")
     pytest.skip(reason)
+
+
+def require_player(player: BrowserPlayer = HLS_JS) -> None:
+    """Skip the calling test when Chromium, ChromeDriver or the player library is absent; fail under CI."""
+    _skip_or_fail(f"the {player.name} player test", missing_player_parts(player))
+
+
+def require_gstreamer() -> None:
+    """Skip the calling test when gst-launch-1.0 or an element it needs is absent; fail under CI."""
+    _skip_or_fail("the GStreamer player test", missing_gstreamer_parts())
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Package
+
+
+@dataclass(frozen=True)
+class MasterVariant:
+    """One ``EXT-X-STREAM-INF`` of a master playlist (I-frame playlists are not variants)."""
+
+    uri: str  # as written in the master (relative to it)
+    bandwidth: int
+    width: int  # 0 when the variant has no RESOLUTION (audio only)
+    height: int
+    frame_rate: float | None
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return (self.width, self.height)
+
+
+def master_variants(master: Path) -> list[MasterVariant]:
+    """The variants of the master playlist file ``master``, in the order it lists them."""
+    variants = []
+    for playlist in m3u8.load(str(master)).playlists:
+        info = playlist.stream_info
+        width, height = info.resolution or (0, 0)
+        variants.append(MasterVariant(playlist.uri, int(info.bandwidth), width, height, info.frame_rate))
+    return variants
+
+
+def playlist_duration(playlist: Path) -> float:
+    """Sum of the EXTINF durations of the media playlist file ``playlist``."""
+    return sum(segment.duration for segment in m3u8.load(str(playlist)).segments)
+
+
+def playlist_segment_paths(playlist_url: str, playlist: Path) -> set[str]:
+    """URL paths of the media segments of ``playlist`` (a local file, served at ``playlist_url``)."""
+    return {urlsplit(urljoin(playlist_url, s.uri)).path for s in m3u8.load(str(playlist)).segments}
+
+
+def video_extremes(levels: Sequence[Level] | Sequence[MasterVariant]) -> tuple[int, int]:
+    """Indexes of the lowest- and the highest-bitrate level that has a picture (a size)."""
+    video = [i for i, level in enumerate(levels) if level.height > 0]
+    assert video, "no level with a picture size"
+
+    def rate(i: int) -> int:
+        level = levels[i]
+        return level.bitrate if isinstance(level, Level) else level.bandwidth
+
+    return min(video, key=rate), max(video, key=rate)
+
+
+def variant_of(level: Level, variants: Sequence[MasterVariant]) -> MasterVariant:
+    """The master variant a player level stands for: same size and BANDWIDTH, else the one of that size."""
+    same_size = [v for v in variants if v.size == (level.width, level.height)]
+    exact = [v for v in same_size if v.bandwidth == level.bitrate]
+    found = exact or same_size
+    assert len(found) == 1, f"{len(found)} master variants match level {level}: {list(variants)}"
+    return found[0]
+
+
+def same_levels(levels: Sequence[Level], variants: Sequence[MasterVariant]) -> bool:
+    """As many levels as variants, of the same picture sizes (order aside)."""
+    return sorted((v.width, v.height) for v in levels) == sorted(v.size for v in variants)
+
+
+def build_package(
+    source: Path,
+    out_dir: Path,
+    rungs: Sequence[tuple[str, int, int]],
+    *,
+    segment_seconds: float = 2.0,
+    audio_kbps: int = 64,
+) -> Path:
+    """Turn ``source`` into a package at ``out_dir`` with the app's pipeline; returns its master playlist.
+
+    ``rungs``: (name, height, video kbps) of the ladder asked for. The package may hold more variants
+    than that (what the app adds on its own): read them from the master with ``master_variants``.
+    """
+    from hlsstudio.core.models import EncodeSettings, Ladder, Rung
+    from hlsstudio.core.pipeline import transcode
+    from hlsstudio.core.toolchain import locate_toolchain
+
+    ladder = Ladder(
+        rungs=[Rung(name=name, height=h, video_kbps=kbps, audio_kbps=audio_kbps) for name, h, kbps in rungs]
+    )
+    settings = EncodeSettings(segment_duration=segment_seconds, preset="ultrafast")
+    result = transcode(source, out_dir, ladder=ladder, settings=settings, toolchain=locate_toolchain())
+    assert result.status == "completed", result.error
+    master = out_dir / "master.m3u8"
+    assert master.is_file(), f"no master playlist at {master}"
+    return master
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -104,7 +262,7 @@ def require_player() -> None:
 
 @dataclass(frozen=True)
 class Level:
-    """One level as hls.js lists it (``hls.levels[i]``)."""
+    """One level as the player lists it (hls.js: ``hls.levels[i]``; Shaka: a variant track, no uri)."""
 
     width: int
     height: int
@@ -114,7 +272,7 @@ class Level:
 
 @dataclass(frozen=True)
 class PlayerError:
-    """One hls.js ERROR event."""
+    """One player error: an hls.js ERROR event, or a ``shaka.util.Error`` (category/code names)."""
 
     type: str
     details: str
@@ -136,7 +294,8 @@ class PlayerError:
 class PlayerReport:
     """What the test page saw at one moment."""
 
-    hls_version: str | None = None
+    player: str = ""
+    version: str | None = None
     supported: bool = False
     manifest_parsed: bool = False
     levels: tuple[Level, ...] = ()
@@ -156,7 +315,8 @@ class PlayerReport:
         if raw is None:
             return cls(page_errors=("test page did not start (window.playerSnapshot missing)",))
         return cls(
-            hls_version=raw["hlsVersion"],
+            player=raw["player"],
+            version=raw["version"],
             supported=bool(raw["supported"]),
             manifest_parsed=bool(raw["manifestParsed"]),
             levels=tuple(
@@ -180,7 +340,7 @@ class PlayerReport:
 
     @property
     def broken(self) -> bool:
-        """A fatal hls.js error, a media element error or a page error: playback cannot go on."""
+        """A fatal player error, a media element error or a page error: playback cannot go on."""
         return bool(self.fatal_errors or self.media_errors or self.page_errors)
 
     @property
@@ -191,12 +351,13 @@ class PlayerReport:
     def describe(self) -> str:
         levels = ", ".join(f"{v.width}x{v.height}@{v.bitrate}" for v in self.levels) or "none"
         lines = [
-            f"hls.js {self.hls_version}, supported={self.supported}, manifest_parsed={self.manifest_parsed}",
+            f"{self.player or 'player'} {self.version}, supported={self.supported}, "
+            f"manifest_parsed={self.manifest_parsed}",
             f"levels: {levels}; current level {self.current_level}; switched: {list(self.switched)}",
             f"video: t={self.current_time:.2f}s {self.video_width}x{self.video_height} "
             f"paused={self.paused} ended={self.ended}",
         ]
-        lines += [f"hls.js error: {e}" for e in self.errors]
+        lines += [f"player error: {e}" for e in self.errors]
         lines += [f"media error: {e}" for e in self.media_errors]
         lines += [f"page error: {e}" for e in self.page_errors]
         return "\n".join(lines)
@@ -274,15 +435,22 @@ class PackageServer:
         """URL of a file under the package root, e.g. ``package_url("movie/master.m3u8")``."""
         return f"{self.base_url}{PACKAGE_MOUNT}{quote(relative)}"
 
-    def player_url(self, master_url: str, *, start_level: int | None = None) -> str:
+    def player_url(
+        self, master_url: str, *, start_level: int | None = None, player: BrowserPlayer = HLS_JS
+    ) -> str:
+        """URL of ``player``'s test page playing ``master_url``."""
         query = {"src": master_url} if start_level is None else {"src": master_url, "startLevel": start_level}
-        return f"{self.base_url}{PLAYER_MOUNT}player.html?{urlencode(query)}"
+        return f"{self.base_url}{PLAYER_MOUNT}{player.page}?{urlencode(query)}"
 
     @property
     def requests(self) -> list[tuple[str, int]]:
         """(path, HTTP status) of every request served so far."""
         with self._mounts.lock:
             return list(self._mounts.requests)
+
+    def served(self) -> set[str]:
+        """URL paths served with 200 so far."""
+        return {path for path, status in self.requests if status == HTTPStatus.OK}
 
     def start(self) -> PackageServer:
         self._thread.start()
@@ -398,7 +566,10 @@ class PlayerPage:
         return PlayerReport.from_page(raw)
 
     def force_level(self, index: int) -> int:
-        """Set ``hls.currentLevel = index``; returns how many LEVEL_SWITCHED events came before."""
+        """Switch to level ``index`` and keep it; returns how many switches the page had seen before.
+
+        hls.js: ``hls.currentLevel = index``. Shaka: ABR off, ``selectVariantTrack(track, true)``.
+        """
         before = len(self.report().switched)
         self._driver.execute_script("window.forceLevel(arguments[0]);", index)
         return before
@@ -434,7 +605,11 @@ class PlayerPage:
 
 @contextmanager
 def open_player(
-    url_or_dir: str | Path, *, master_name: str = "master.m3u8", start_level: int | None = None
+    url_or_dir: str | Path,
+    *,
+    master_name: str = "master.m3u8",
+    start_level: int | None = None,
+    player: BrowserPlayer = HLS_JS,
 ) -> Iterator[PlayerPage]:
     """Serve the package (a folder, or an http URL of a master playlist) and load it in the test page."""
     with ExitStack() as stack:
@@ -442,15 +617,151 @@ def open_player(
         server = stack.enter_context(PackageServer(package_root))
         master_url = server.package_url(master_name) if package_root else str(url_or_dir)
         browser = stack.enter_context(Browser())
-        yield browser.open(server.player_url(master_url, start_level=start_level))
+        yield browser.open(server.player_url(master_url, start_level=start_level, player=player))
 
 
 def play_package(
-    url_or_dir: str | Path, *, master_name: str = "master.m3u8", min_time: float = 1.0, timeout: float = 30.0
+    url_or_dir: str | Path,
+    *,
+    master_name: str = "master.m3u8",
+    min_time: float = 1.0,
+    timeout: float = 30.0,
+    player: BrowserPlayer = HLS_JS,
 ) -> PlayerReport:
     """Load a package and let it play until ``min_time`` s have played, playback breaks, or ``timeout``."""
-    with open_player(url_or_dir, master_name=master_name) as page:
+    with open_player(url_or_dir, master_name=master_name, player=player) as page:
         try:
             return page.wait_for(lambda r: r.current_time >= min_time, "playback", timeout=timeout)
         except PlayerWaitError:
             return page.report()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# GStreamer
+
+_GST_TIME = r"(\d+):(\d{2}):(\d{2}(?:\.\d+)?)"
+_GST_VIDEO_CAPS = re.compile(
+    r"GstFakeSink:vsink\.GstPad:sink: caps = video/x-raw\b.*?\bwidth=\(int\)(\d+), height=\(int\)(\d+)"
+)
+_GST_VIDEO_BUFFER = re.compile(
+    rf"vsink: last-message = chain\b.*?\bpts: (?:none|{_GST_TIME}), duration: (?:none|{_GST_TIME})"
+)
+_GST_AUDIO_BUFFER = re.compile(r"asink: last-message = chain\b")
+_GST_EOS = re.compile(r"^Got EOS from element", re.MULTILINE)
+_GST_PROBLEM = re.compile(r"^(?:ERROR|WARNING)\b.*$", re.MULTILINE)
+
+
+def _gst_seconds(hours: str | None, minutes: str | None, seconds: str | None) -> float | None:
+    if hours is None or minutes is None or seconds is None:
+        return None
+    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+
+
+@dataclass(frozen=True)
+class GstPlayback:
+    """What one ``gst-launch-1.0 -v playbin`` run showed (parsed from its verbose output)."""
+
+    uri: str
+    returncode: int | None  # None: killed at the timeout
+    elapsed: float
+    eos: bool  # "Got EOS": the pipeline played to the end of the stream
+    problems: tuple[str, ...]  # ERROR and WARNING lines
+    video_sizes: tuple[tuple[int, int], ...]  # picture sizes the video sink got, in order (no repeats)
+    # decoded frames that reached the video sink, counted from the sink's last-message notifications:
+    # gst-launch reads the property when it handles the notification, so a fast run (sync=false) can
+    # announce a frame twice (counted once) or miss one -- a count to compare with some slack
+    video_frames: int
+    video_span: float  # seconds from the first frame's pts to the end of the last one
+    audio_buffers: int  # decoded audio buffers that reached the audio sink
+    output: str
+
+    @property
+    def ok(self) -> bool:
+        """Exit status 0, end of stream reached, no ERROR line."""
+        return self.returncode == 0 and self.eos and not any(p.startswith("ERROR") for p in self.problems)
+
+    def describe(self) -> str:
+        sizes = ", ".join(f"{w}x{h}" for w, h in self.video_sizes) or "none"
+        status = "killed at the timeout" if self.returncode is None else f"exit status {self.returncode}"
+        lines = [
+            f"gst-launch-1.0 playbin {self.uri}: {status} after {self.elapsed:.1f} s, eos={self.eos}",
+            f"video: {self.video_frames} frames over {self.video_span:.2f} s, sizes {sizes}; "
+            f"audio: {self.audio_buffers} buffers",
+            *self.problems,
+        ]
+        if not self.ok:
+            tail = [line for line in self.output.splitlines() if "last-message" not in line][-25:]
+            lines += ["output (last lines, buffer messages left out):", *tail]
+        return "\n".join(lines)
+
+    @classmethod
+    def parse(cls, uri: str, returncode: int | None, elapsed: float, output: str) -> GstPlayback:
+        sizes: list[tuple[int, int]] = []
+        for match in _GST_VIDEO_CAPS.finditer(output):
+            size = (int(match[1]), int(match[2]))
+            if not sizes or sizes[-1] != size:
+                sizes.append(size)
+        frames = 0
+        seen: set[float] = set()
+        first: float | None = None
+        end: float | None = None
+        for match in _GST_VIDEO_BUFFER.finditer(output):
+            pts = _gst_seconds(match[1], match[2], match[3])
+            if pts is None:
+                frames += 1
+                continue
+            if pts in seen:  # the same frame announced twice (see video_frames)
+                continue
+            seen.add(pts)
+            frames += 1
+            first = pts if first is None else min(first, pts)
+            stop = pts + (_gst_seconds(match[4], match[5], match[6]) or 0.0)
+            end = stop if end is None else max(end, stop)
+        return cls(
+            uri=uri,
+            returncode=returncode,
+            elapsed=elapsed,
+            eos=bool(_GST_EOS.search(output)),
+            problems=tuple(m[0].strip() for m in _GST_PROBLEM.finditer(output)),
+            video_sizes=tuple(sizes),
+            video_frames=frames,
+            video_span=(end - first) if first is not None and end is not None else 0.0,
+            audio_buffers=len(_GST_AUDIO_BUFFER.findall(output)),
+            output=output,
+        )
+
+
+def gst_play(
+    uri: str, *, sync: bool = True, connection_speed_kbps: int | None = None, timeout: float = 60.0
+) -> GstPlayback:
+    """Play ``uri`` (a master or a variant playlist) with ``playbin`` into fake sinks until the end.
+
+    ``sync=True`` plays in real time, as a viewer would (GStreamer's adaptive demuxer needs it to reach
+    the end of a master it adapts on); ``sync=False`` decodes as fast as it can. ``connection_speed_kbps``
+    sets playbin's ``connection-speed``: the demuxer then picks the highest variant whose BANDWIDTH fits
+    (the lowest when none does) and never goes above it. The sinks report every buffer (``silent=false``)
+    and ``-v`` prints that and the negotiated caps: ``GstPlayback`` is parsed from it.
+    """
+    flags = f"sync={str(sync).lower()} silent=false"
+    command = [
+        GST_LAUNCH,
+        "-v",
+        "playbin",
+        f"uri={uri}",
+        f"video-sink=fakesink name=vsink {flags}",
+        f"audio-sink=fakesink name=asink {flags}",
+    ]
+    if connection_speed_kbps is not None:
+        command.append(f"connection-speed={connection_speed_kbps}")
+    env = {k: v for k, v in os.environ.items() if k not in ("LANGUAGE", "GST_DEBUG")}
+    env["LC_ALL"] = "C"  # gst-launch translates its messages ("Got EOS from element")
+    started = time.monotonic()
+    try:
+        done = subprocess.run(
+            command, capture_output=True, text=True, errors="replace", timeout=timeout, env=env, check=False
+        )
+    except subprocess.TimeoutExpired as expired:
+        partial = expired.stdout or b""
+        text = partial.decode(errors="replace") if isinstance(partial, bytes) else partial
+        return GstPlayback.parse(uri, None, time.monotonic() - started, text)
+    return GstPlayback.parse(uri, done.returncode, time.monotonic() - started, done.stdout + done.stderr)

@@ -1,9 +1,10 @@
 """A produced HLS package plays in a real browser: hls.js in headless Chromium.
 
-The package is made by the app's own pipeline: three rungs (180p/360p/540p) of a 12 s 960x540 testsrc2
-clip with 2 s segments. The page must parse the master, list every variant, play, and follow forced
-switches to the lowest and the highest level (LEVEL_SWITCHED, then the decoded picture size). The harness
-is also shown to report breakage.
+The package is made by the app's own pipeline from a ladder of three rungs (180p/360p/540p) of a 12 s
+960x540 testsrc2 clip with 2 s segments; the variants are read from its master (the app may add its own).
+The page must parse the master, list every variant, play, and follow forced switches to the lowest and
+the highest level (LEVEL_SWITCHED, then the decoded picture size). The harness is also shown to report
+breakage. Shaka Player and GStreamer play packages in test_player_shaka.py and test_player_gstreamer.py.
 """
 
 from __future__ import annotations
@@ -11,28 +12,31 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
-import m3u8
 import pytest
 
-from hlsstudio.core.models import EncodeSettings, Ladder, Rung
-from hlsstudio.core.pipeline import transcode
-from hlsstudio.core.toolchain import locate_toolchain
 from tests.integration.hlsplayer import (
+    HLS_JS,
     Browser,
     Level,
+    MasterVariant,
     PackageServer,
     PlayerPage,
+    build_package,
+    master_variants,
     play_package,
+    playlist_segment_paths,
     require_player,
+    same_levels,
+    variant_of,
+    video_extremes,
 )
 from tests.mediasamples import MediaSet
 
-pytestmark = pytest.mark.player
+pytestmark = [pytest.mark.player, pytest.mark.slow]
 
 SEGMENT_SECONDS = 2
-# (name, height, video kbps): rising bitrates, so hls.js (which sorts levels by bitrate) keeps this order
+# (name, height, video kbps) of the ladder asked for
 RUNGS = (("180p", 180, 300), ("360p", 360, 800), ("540p", 540, 1500))
 WAIT = 30.0
 
@@ -40,7 +44,7 @@ WAIT = 30.0
 @pytest.fixture(scope="module", autouse=True)
 def _player_parts() -> None:
     """Skip (or, under CI, fail) before any encoding when Chromium, ChromeDriver or hls.js is absent."""
-    require_player()
+    require_player(HLS_JS)
 
 
 @pytest.fixture(scope="module")
@@ -49,24 +53,11 @@ def packages_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("packages")
 
 
-def build_package(source: Path, out_dir: Path) -> Path:
-    """Turn ``source`` into a 3-rung package at ``out_dir`` with the app's pipeline; returns the master."""
-    ladder = Ladder(
-        rungs=[Rung(name=name, height=h, video_kbps=kbps, audio_kbps=64) for name, h, kbps in RUNGS]
-    )
-    settings = EncodeSettings(segment_duration=SEGMENT_SECONDS, preset="ultrafast")
-    result = transcode(source, out_dir, ladder=ladder, settings=settings, toolchain=locate_toolchain())
-    assert result.status == "completed", result.error
-    return out_dir / "master.m3u8"
-
-
 @pytest.fixture(scope="module")
 def package_dir(media: MediaSet, packages_root: Path) -> Path:
     """The package under test, served as /pkg/good/."""
     source = media.clip(width=960, height=540, fps=25, duration=12.0, pattern="testsrc2")
-    master = build_package(source, packages_root / "good")
-    assert master.is_file(), f"no master playlist at {master}"
-    return master.parent
+    return build_package(source, packages_root / "good", RUNGS, segment_seconds=SEGMENT_SECONDS).parent
 
 
 @pytest.fixture(scope="module")
@@ -81,16 +72,10 @@ def browser() -> Iterator[Browser]:
         yield b
 
 
-def master_heights(master: Path) -> list[int]:
-    """Heights of every EXT-X-STREAM-INF of the master, as written in RESOLUTION."""
-    playlist = m3u8.load(str(master))
-    return [p.stream_info.resolution[1] for p in playlist.playlists]
-
-
-def segments_served(server: PackageServer, level: Level) -> list[str]:
-    """Segments of ``level`` (named after its playlist: stream_540p.m3u8 -> stream_540p_NNN.ts) served 200."""
-    prefix = Path(urlsplit(level.uri).path).stem + "_"
-    return [p for p, status in server.requests if status == 200 and Path(p).name.startswith(prefix)]
+def segments_served(server: PackageServer, package_dir: Path, variant: MasterVariant) -> set[str]:
+    """Segments of ``variant`` (as its playlist lists them) that the server answered with 200."""
+    url = server.package_url(f"good/{variant.uri}")
+    return playlist_segment_paths(url, package_dir / variant.uri) & server.served()
 
 
 def force_and_observe(page: PlayerPage, index: int, level: Level) -> None:
@@ -107,26 +92,28 @@ def force_and_observe(page: PlayerPage, index: int, level: Level) -> None:
 def test_package_plays_every_level_and_follows_forced_switches(
     package_dir: Path, server: PackageServer, browser: Browser
 ) -> None:
-    heights = master_heights(package_dir / "master.m3u8")
-    assert sorted(heights) == [h for _, h, _ in RUNGS]
-    top = len(heights) - 1
+    variants = master_variants(package_dir / "master.m3u8")
+    assert {h for _, h, _ in RUNGS} <= {v.height for v in variants}, variants
+    top = len(variants) - 1
     page = browser.open(server.player_url(server.package_url("good/master.m3u8"), start_level=top))
 
     report = page.wait_for(lambda r: r.manifest_parsed, "MANIFEST_PARSED", timeout=WAIT)
-    assert [level.height for level in report.levels] == sorted(heights), report.describe()
+    assert same_levels(report.levels, variants), f"master: {variants}\n{report.describe()}"
     levels = report.levels
+    lowest, highest = video_extremes(levels)
 
     started = page.wait_for(
         lambda r: r.current_time > 2.0 and not r.paused, "playback past 2 s", timeout=WAIT
     )
-    force_and_observe(page, 0, levels[0])
-    force_and_observe(page, top, levels[top])
+    force_and_observe(page, lowest, levels[lowest])
+    force_and_observe(page, highest, levels[highest])
     page.wait_for(lambda r: r.current_time > started.current_time + 1.0, "playback going on", timeout=WAIT)
 
     final = page.report()
     assert not final.broken, final.describe()
-    assert segments_served(server, levels[0]), "no segment of the lowest level was fetched"
-    assert segments_served(server, levels[top]), "no segment of the highest level was fetched"
+    for index in (lowest, highest):
+        variant = variant_of(levels[index], variants)
+        assert segments_served(server, package_dir, variant), f"no segment of {variant.uri} was fetched"
 
 
 def test_harness_reports_variant_playlists_missing(package_dir: Path, tmp_path: Path) -> None:
