@@ -51,6 +51,12 @@ def transcode_args(parser: argparse.ArgumentParser) -> None:
     """The transcode options plus ``--out-dir`` (``run`` and ``convert-existing``)."""
     add_transcode_options(parser)
     parser.add_argument("--out-dir", type=Path, help="where the package is written before publishing")
+    parser.add_argument(
+        "--publish-nonconformant",
+        action="store_true",
+        default=None,
+        help="publish even when the package fails a MUST rule of its conformance report (recorded)",
+    )
 
 
 def content_args(parser: argparse.ArgumentParser, required: bool = True) -> None:
@@ -94,6 +100,7 @@ def request_settings(args: argparse.Namespace) -> tuple[Ladder, EncodeSettings]:
             ("preset", args.preset),
             ("encoder", args.encoder),
             ("thumbnail_interval", args.thumbnail_interval),
+            ("publish_nonconformant", getattr(args, "publish_nonconformant", None)),
         )
         if value is not None
     }

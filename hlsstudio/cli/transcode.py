@@ -12,6 +12,8 @@ from typing import Any
 
 from hlsstudio.cli.common import Batch, add_transcode_options, job_count, request_settings, run_batch
 from hlsstudio.cli.output import JobsView, fail, format_bytes, print_json
+from hlsstudio.core.conformance import ConformanceReport
+from hlsstudio.core.hls.report import MARKS, summary_line
 from hlsstudio.core.install import package_dirs
 from hlsstudio.core.models import JobResult
 
@@ -45,10 +47,22 @@ def describe(result: JobResult) -> str:
         f"{result.processing_time_seconds:.1f} s with {result.encoder}",
         f"  variants: {variants}",
     ]
+    if result.conformance is not None:
+        lines += conformance_lines(result.conformance)
     lines += [f"  warning: {w}" for w in result.warnings]
     if result.hls_url:
         lines.append(f"  url: {result.hls_url}")
     return "\n".join(lines)
+
+
+def conformance_lines(conformance: ConformanceReport) -> list[str]:
+    """'  conformance: 24 passed, 1 warning, 0 failed', then each rule not passed and what to do."""
+    lines = [f"  conformance: {summary_line(conformance)}"]
+    for finding in conformance.findings:
+        if finding.verdict != "pass":
+            lines += [f"    {MARKS[finding.verdict]} {finding.message} [{finding.source}]"]
+            lines += [f"      what to do: {finding.fix}"] if finding.fix else []
+    return lines
 
 
 def report(results: list[JobResult], as_json: bool, verbose: bool) -> int:

@@ -21,9 +21,12 @@ from pydantic import BaseModel, ConfigDict
 from hlsstudio.core import layout
 from hlsstudio.core.framerate import rate_text
 from hlsstudio.core.models import MediaInfo, PlannedRung
+from hlsstudio.core.storyboard import TileGrid
 
 VideoEncoder = Literal["libx264", "h264_nvenc"]
 AUDIO_SAMPLE_RATE = 48_000
+MONO_AUDIO_KBPS = 64
+"""Audio at this rate or below is mono: AAC-LC stereo at such rates sounds worse than mono."""
 # x264 preset -> the NVENC preset of similar speed/quality (p1 fastest .. p7 best)
 NVENC_PRESETS = {
     "ultrafast": "p1",
@@ -58,6 +61,33 @@ class EncodePlan(BaseModel):
     thumbnail_width: int = 320
     poster_width: int | None = None  # None: no poster from this process
     poster_at: float = 0.0  # seconds after the first frame
+    init_segments: int = 0
+    """Fast start: this many first segments together last one ``segment_duration`` (0: none)."""
+    storyboard: TileGrid | None = None  # sprite sheets packed from the thumbnails (None: none)
+
+    @property
+    def first_segment_duration(self) -> float | None:
+        """How long each of the first (shorter) segments is, or None without fast start."""
+        return self.segment_duration / self.init_segments if self.init_segments > 1 else None
+
+
+def init_segments(segment_duration: float, first: float | None) -> int:
+    """How many short first segments fill one regular segment (0: no fast start); their boundaries
+    then fall on the regular segment grid, so every later segment keeps its usual place."""
+    if not first or first >= segment_duration:
+        return 0
+    count = round(segment_duration / first)
+    return count if count > 1 else 0
+
+
+def keyframe_times(plan: EncodePlan) -> str:
+    """The -force_key_frames expression: an IDR at every segment start (the short first ones too)."""
+    duration = f"{plan.segment_duration:g}"
+    first = plan.first_segment_duration
+    if first is None:
+        return f"expr:gte(t,n_forced*{duration})"
+    k = plan.init_segments
+    return f"expr:if(lt(n_forced,{k}),gte(t,n_forced*{first:g}),gte(t,(n_forced-{k - 1})*{duration}))"
 
 
 def gop_frames(plan: EncodePlan) -> int:
@@ -131,9 +161,9 @@ def build_filter_graph(plan: EncodePlan) -> str:
         parts.append(f"[s{i}]scale={rung.width}:{rung.height}:flags=bicubic,setsar=1{_fan_out(outputs)}")
     if plan.thumbnail_interval:
         parts.append(
-            # select keeps source timestamps (an fps=1/N branch would run ahead and skew -progress)
-            f"[s_thumbs]select='isnan(prev_selected_t)+gte(t-prev_selected_t\\,"
-            f"{plan.thumbnail_interval:g})',"
+            # select keeps source timestamps (an fps=1/N branch would run ahead and skew -progress);
+            # the N-th thumbnail is the first frame at or after N intervals: no drift at 29.97 fps
+            f"[s_thumbs]select='gte(t-start_t\\,selected_n*{plan.thumbnail_interval:g})',"
             f"scale={plan.thumbnail_width}:-2:flags=bicubic,setsar=1,format=yuvj420p[thumbs]"
         )
     if plan.poster_width:
@@ -166,8 +196,8 @@ def _video_args(plan: EncodePlan, i: int, rung: PlannedRung) -> list[str]:
 
 def _encoder_common(plan: EncodePlan) -> list[str]:
     gop = str(gop_frames(plan))
-    keyframes = f"expr:gte(t,n_forced*{plan.segment_duration:g})"
-    common = ["-g:v", gop, "-force_key_frames:v", keyframes]
+    # captions inside the video (A/53) are dropped: the master says CLOSED-CAPTIONS=NONE, and says true
+    common = ["-g:v", gop, "-force_key_frames:v", keyframe_times(plan), "-a53cc:v", "0"]
     if plan.encoder == "libx264":
         return [*common, "-preset:v", plan.preset, "-keyint_min:v", gop, "-sc_threshold:v", "0",
                 "-x264-params:v", "open-gop=0"]  # fmt: skip
@@ -178,9 +208,10 @@ def _encoder_common(plan: EncodePlan) -> list[str]:
 def _audio_args(plan: EncodePlan) -> list[str]:
     if plan.audio_index is None:
         return []
-    args = ["-c:a", "aac", "-profile:a", "aac_low", "-ar", str(AUDIO_SAMPLE_RATE), "-ac", "2"]
+    args = ["-c:a", "aac", "-profile:a", "aac_low", "-ar", str(AUDIO_SAMPLE_RATE)]
     for i, rung in enumerate(plan.rungs):
-        args += [f"-b:a:{i}", f"{rung.audio_kbps}k"]
+        channels = "1" if rung.audio_kbps <= MONO_AUDIO_KBPS else "2"
+        args += [f"-b:a:{i}", f"{rung.audio_kbps}k", f"-ac:a:{i}", channels]
     return args
 
 
@@ -207,14 +238,22 @@ def _hls_output(plan: EncodePlan) -> list[str]:
         "-map_metadata", "-1", "-map_chapters", "-1", "-max_muxing_queue_size", "4096",
         "-f", "hls",
         "-hls_time", f"{plan.segment_duration:g}",
-        "-hls_playlist_type", "vod",
-        "-hls_list_size", "0",
+        *_segment_window(plan),
         "-hls_segment_type", "mpegts",
         "-hls_flags", f"independent_segments+{layout.HLS_TEMP_FLAG}",
         "-hls_segment_filename", str(out / layout.SEGMENT_PATTERN),
         "-var_stream_map", var_stream_map(plan),
         str(out / layout.PLAYLIST_PATTERN),
     ]  # fmt: skip
+
+
+def _segment_window(plan: EncodePlan) -> list[str]:
+    """A VOD playlist; with fast start a window of the short first segments (the muxer only makes
+    them short in a window), completed into a VOD playlist afterwards (``hls.vod_playlists``)."""
+    first = plan.first_segment_duration
+    if first is None:
+        return ["-hls_playlist_type", "vod", "-hls_list_size", "0"]
+    return ["-hls_init_time", f"{first:g}", "-hls_list_size", str(plan.init_segments)]
 
 
 def _thumbnail_output(plan: EncodePlan) -> list[str]:

@@ -66,3 +66,8 @@ class ConfigError(HlsStudioError):
 
 class LiveTitleError(HlsStudioError):
     """Publishing would replace a title viewers can play now, and nobody confirmed it."""
+
+
+class NonconformantPackage(HlsStudioError):
+    """A package breaks a rule players need (a MUST of its conformance report), so it is not published
+    unless publishing such packages is allowed in Settings."""

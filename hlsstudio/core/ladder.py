@@ -20,7 +20,14 @@ PRESET_SCHEMA_VERSION = 1
 SIZE_TOLERANCE = 0.05
 MAXRATE_FACTOR = 1.10
 BUFSIZE_FACTOR = 1.5
-MIN_VIDEO_KBPS = 100
+MIN_VIDEO_KBPS = 64
+CELLULAR_VIDEO_KBPS = 80
+CELLULAR_AUDIO_KBPS = 40
+CELLULAR_LIMIT_KBPS = 192
+"""Apple's cellular variant: peak BANDWIDTH at most 192 kb/s, sound included (Authoring Spec 9.21)."""
+CELLULAR_MAXRATE_FACTOR = 1.05
+CLOSE_RUNG_RATIO = 1.15
+"""A rung's video must carry at least 15 % more bits than the rung below it, or it is left out."""
 
 # H.264 Annex A: level -> (max macroblocks/s, max frame size in MBs, max bitrate kbps for Main).
 _H264_LEVELS: list[tuple[str, int, int, int]] = [
@@ -40,10 +47,12 @@ _H264_LEVELS: list[tuple[str, int, int, int]] = [
 
 
 def default_ladder() -> Ladder:
-    """The deployment guide's ladder: 360p..2160p, plus a 240p rung that is off by default."""
+    """The deployment guide's ladder, 360p..2160p, below it a cellular rung (``234p``, 416x234 at
+    80 kb/s video + 40 kb/s mono AAC-LC: its measured peak stays under Apple's 192 kb/s for cellular
+    networks) that players start on and leave as soon as the link allows."""
     return Ladder(
         rungs=[
-            Rung(name="240p", height=240, video_kbps=500, audio_kbps=96, enabled=False),
+            Rung(name="234p", height=234, video_kbps=CELLULAR_VIDEO_KBPS, audio_kbps=CELLULAR_AUDIO_KBPS),
             Rung(name="360p", height=360, video_kbps=800, audio_kbps=128),
             Rung(name="480p", height=480, video_kbps=1400, audio_kbps=128),
             Rung(name="720p", height=720, video_kbps=2800, audio_kbps=192),
@@ -90,7 +99,10 @@ def _plan_one(info: MediaInfo, rung: Rung, short_side: int, name: str, fps: floa
     video_kbps = rung.video_kbps
     if info.bit_rate:
         video_kbps = max(MIN_VIDEO_KBPS, min(video_kbps, info.bit_rate // 1000))
-    maxrate = round(video_kbps * MAXRATE_FACTOR)
+    cellular = video_kbps * CELLULAR_MAXRATE_FACTOR + rung.audio_kbps <= CELLULAR_LIMIT_KBPS
+    # a cellular rung's peak is its promise: a tight cap and a buffer no larger than the cap
+    maxrate = round(video_kbps * (CELLULAR_MAXRATE_FACTOR if cellular else MAXRATE_FACTOR))
+    bufsize = maxrate if cellular else round(video_kbps * BUFSIZE_FACTOR)
     profile = "high" if min(width, height) >= 720 else "main"
     return PlannedRung(
         name=name,
@@ -99,20 +111,55 @@ def _plan_one(info: MediaInfo, rung: Rung, short_side: int, name: str, fps: floa
         video_kbps=video_kbps,
         audio_kbps=rung.audio_kbps,
         maxrate_kbps=maxrate,
-        bufsize_kbps=round(video_kbps * BUFSIZE_FACTOR),
+        bufsize_kbps=bufsize,
         profile=profile,
         level=h264_level(width, height, fps, maxrate, profile),
     )
 
 
+def leave_out_close_rungs(rungs: list[PlannedRung]) -> tuple[list[PlannedRung], list[str]]:
+    """(rungs less those whose video bitrate is within 15 % of the rung kept below them, notes).
+
+    A source whose own bitrate is below the upper rungs' caps them all to about the same rate: a
+    larger picture at the same rate costs as much as the rung below without looking better.
+    """
+    kept: list[PlannedRung] = rungs[:1]
+    left_out: dict[str, list[str]] = {}
+    for rung in rungs[1:]:
+        if rung.video_kbps < kept[-1].video_kbps * CLOSE_RUNG_RATIO:
+            left_out.setdefault(kept[-1].name, []).append(rung.name)
+        else:
+            kept.append(rung)
+    notes = [
+        f"{', '.join(names)} left out: this source's own bitrate puts "
+        f"{'it' if len(names) == 1 else 'them'} within 15 % of {below}'s, so "
+        f"{'it' if len(names) == 1 else 'they'} would cost as much without looking better"
+        for below, names in left_out.items()
+    ]
+    return kept, notes
+
+
+def plan_ladder_noted(
+    info: MediaInfo, ladder: Ladder, fps: float | None = None
+) -> tuple[list[PlannedRung], list[str]]:
+    """``plan_ladder`` and the notes about what it left out (for the job's warnings)."""
+    return leave_out_close_rungs(_plan_all(info, ladder, fps))
+
+
 def plan_ladder(info: MediaInfo, ladder: Ladder, fps: float | None = None) -> list[PlannedRung]:
-    """The rungs a source actually gets, lowest first.
+    """The rungs a source actually gets, lowest first (see ``_plan_all``), less rungs within 15 % of
+    the bitrate of the rung below them (``leave_out_close_rungs``)."""
+    return plan_ladder_noted(info, ladder, fps)[0]
+
+
+def _plan_all(info: MediaInfo, ladder: Ladder, fps: float | None = None) -> list[PlannedRung]:
+    """The rungs a source reaches, lowest first.
 
     Input: probed ``info``, a validated ``ladder`` and the output frame rate (defaults to the
     source's). Output: one ``PlannedRung`` per enabled rung whose height the source reaches (short
     side for portrait), aspect kept from the display size, even sizes, bitrate capped at the
-    source's own. A source smaller than every rung gets one rung at its own size.
-    Raises LadderError when the ladder has no enabled rung.
+    source's own. A source smaller than every rung gets one rung at its own size, with the rates of
+    the smallest rung. Raises LadderError when the ladder has no enabled rung.
     """
     enabled = ladder.enabled_rungs
     if not enabled:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hlsstudio.core.command import HDR_TRANSFER_IN, EncodePlan, VideoEncoder, poster_time
+from hlsstudio.core.command import HDR_TRANSFER_IN, EncodePlan, VideoEncoder, init_segments, poster_time
 from hlsstudio.core.framerate import output_rate
-from hlsstudio.core.ladder import plan_ladder
+from hlsstudio.core.ladder import plan_ladder_noted
 from hlsstudio.core.models import EncodeSettings, Ladder, MediaInfo
+from hlsstudio.core.storyboard import tile_grid
 from hlsstudio.core.toolchain import Capabilities
 
 
@@ -53,7 +54,9 @@ def build_plan(
         deinterlace = caps.deinterlacer
         if deinterlace is None:
             warnings.append("interlaced source but this FFmpeg has no deinterlacer: combing will show")
-    rungs = plan_ladder(info, ladder, float(rate))
+    rungs, notes = plan_ladder_noted(info, ladder, float(rate))
+    warnings += notes
+    top = max(rungs, key=lambda r: r.width * r.height)
     plan = EncodePlan(
         source=Path(info.path),
         out_dir=out_dir,
@@ -69,5 +72,7 @@ def build_plan(
         thumbnail_width=min(settings.thumbnail_width, info.width - info.width % 2),
         poster_width=min(settings.poster_width, max(r.width for r in rungs)),
         poster_at=poster_time(info.duration),
+        init_segments=init_segments(settings.segment_duration, settings.first_segment_duration),
+        storyboard=tile_grid(top.width, top.height) if settings.storyboard else None,
     )
     return plan, warnings

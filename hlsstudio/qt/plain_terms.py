@@ -319,6 +319,7 @@ SAYS_WHAT_TO_DO = (
     "run the job first",
     "rename it",
     "press publish",
+    "details ▸ conformance",
 )
 TOOLCHAIN_WORDS = ("ffprobe not found", "ffmpeg not found", "cannot run ff", "does not look like ffmpeg",
                    "cannot start ffmpeg")  # fmt: skip

@@ -12,6 +12,7 @@ from hlsstudio.core.command import (
     build_hls_command,
     build_poster_command,
     gop_frames,
+    keyframe_times,
     normalise_chain,
     scale_parents,
     var_stream_map,
@@ -63,48 +64,77 @@ def plan_for(info: MediaInfo, caps: Capabilities = NO_GPU, encoder: str = "libx2
 
 
 def test_full_command_for_1080p_source_is_exactly_this() -> None:
+    # default settings: 6 s segments with a fast start of three 2 s segments (-hls_init_time 2 in a
+    # window of 3, completed into a VOD playlist after the encode); the cellular rung 234p first, its
+    # rate control tight (1.05x, buffer = cap: round(84.0) is 84) and its 40 kb/s sound mono
     plan, warnings = plan_for(media())
     assert warnings == []
     assert build_hls_command(plan, "ffmpeg") == [
         "ffmpeg", "-hide_banner", "-loglevel", "warning", "-y",
         "-i", "/in/film.mov",
         "-filter_complex",
-        "[0:v:0]fps=25,format=yuv420p,split=3[s3][s_thumbs][s_poster];"
-        "[s3]scale=1920:1080:flags=bicubic,setsar=1,split=2[v3][s2];"
-        "[s2]scale=1280:720:flags=bicubic,setsar=1,split=2[v2][s1];"
-        "[s1]scale=854:480:flags=bicubic,setsar=1,split=2[v1][s0];"
-        "[s0]scale=640:360:flags=bicubic,setsar=1[v0];"
-        "[s_thumbs]select='isnan(prev_selected_t)+gte(t-prev_selected_t\\,10)',"
+        "[0:v:0]fps=25,format=yuv420p,split=3[s4][s_thumbs][s_poster];"
+        "[s4]scale=1920:1080:flags=bicubic,setsar=1,split=2[v4][s3];"
+        "[s3]scale=1280:720:flags=bicubic,setsar=1,split=2[v3][s2];"
+        "[s2]scale=854:480:flags=bicubic,setsar=1,split=2[v2][s1];"
+        "[s1]scale=640:360:flags=bicubic,setsar=1,split=2[v1][s0];"
+        "[s0]scale=416:234:flags=bicubic,setsar=1[v0];"
+        "[s_thumbs]select='gte(t-start_t\\,selected_n*10)',"
         "scale=320:-2:flags=bicubic,setsar=1,format=yuvj420p[thumbs];"
         "[s_poster]select='isnan(prev_selected_t)*gte(t-start_t\\,6.000)',"
         "scale=1280:-2:flags=bicubic,setsar=1,format=yuvj420p[poster];"
         "[0:a:0]aresample=48000:async=1:first_pts=0,"
-        "aformat=sample_fmts=fltp:channel_layouts=stereo,asplit=4[a0][a1][a2][a3]",
-        "-map", "[v0]", "-map", "[a0]", "-map", "[v1]", "-map", "[a1]",
-        "-map", "[v2]", "-map", "[a2]", "-map", "[v3]", "-map", "[a3]",
-        "-c:v:0", "libx264", "-b:v:0", "800k", "-maxrate:v:0", "880k", "-bufsize:v:0", "1200k",
+        "aformat=sample_fmts=fltp:channel_layouts=stereo,asplit=5[a0][a1][a2][a3][a4]",
+        "-map", "[v0]", "-map", "[a0]", "-map", "[v1]", "-map", "[a1]", "-map", "[v2]", "-map", "[a2]",
+        "-map", "[v3]", "-map", "[a3]", "-map", "[v4]", "-map", "[a4]",
+        "-c:v:0", "libx264", "-b:v:0", "80k", "-maxrate:v:0", "84k", "-bufsize:v:0", "84k",
         "-profile:v:0", "main", "-level:v:0", "3.0",
-        "-c:v:1", "libx264", "-b:v:1", "1400k", "-maxrate:v:1", "1540k", "-bufsize:v:1", "2100k",
+        "-c:v:1", "libx264", "-b:v:1", "800k", "-maxrate:v:1", "880k", "-bufsize:v:1", "1200k",
         "-profile:v:1", "main", "-level:v:1", "3.0",
-        "-c:v:2", "libx264", "-b:v:2", "2800k", "-maxrate:v:2", "3080k", "-bufsize:v:2", "4200k",
-        "-profile:v:2", "high", "-level:v:2", "3.1",
-        "-c:v:3", "libx264", "-b:v:3", "5000k", "-maxrate:v:3", "5500k", "-bufsize:v:3", "7500k",
-        "-profile:v:3", "high", "-level:v:3", "4.0",
-        "-g:v", "151", "-force_key_frames:v", "expr:gte(t,n_forced*6)",
+        "-c:v:2", "libx264", "-b:v:2", "1400k", "-maxrate:v:2", "1540k", "-bufsize:v:2", "2100k",
+        "-profile:v:2", "main", "-level:v:2", "3.0",
+        "-c:v:3", "libx264", "-b:v:3", "2800k", "-maxrate:v:3", "3080k", "-bufsize:v:3", "4200k",
+        "-profile:v:3", "high", "-level:v:3", "3.1",
+        "-c:v:4", "libx264", "-b:v:4", "5000k", "-maxrate:v:4", "5500k", "-bufsize:v:4", "7500k",
+        "-profile:v:4", "high", "-level:v:4", "4.0",
+        "-g:v", "151",
+        "-force_key_frames:v", "expr:if(lt(n_forced,3),gte(t,n_forced*2),gte(t,(n_forced-2)*6))",
+        "-a53cc:v", "0",
         "-preset:v", "fast", "-keyint_min:v", "151", "-sc_threshold:v", "0", "-x264-params:v", "open-gop=0",
-        "-c:a", "aac", "-profile:a", "aac_low", "-ar", "48000", "-ac", "2",
-        "-b:a:0", "128k", "-b:a:1", "128k", "-b:a:2", "192k", "-b:a:3", "192k",
+        "-c:a", "aac", "-profile:a", "aac_low", "-ar", "48000",
+        "-b:a:0", "40k", "-ac:a:0", "1", "-b:a:1", "128k", "-ac:a:1", "2", "-b:a:2", "128k", "-ac:a:2", "2",
+        "-b:a:3", "192k", "-ac:a:3", "2", "-b:a:4", "192k", "-ac:a:4", "2",
         "-map_metadata", "-1", "-map_chapters", "-1", "-max_muxing_queue_size", "4096",
-        "-f", "hls", "-hls_time", "6", "-hls_playlist_type", "vod", "-hls_list_size", "0",
+        "-f", "hls", "-hls_time", "6", "-hls_init_time", "2", "-hls_list_size", "3",
         "-hls_segment_type", "mpegts", "-hls_flags", "independent_segments+temp_file",
         "-hls_segment_filename", "/out/work/stream_%v_%03d.ts",
-        "-var_stream_map", "v:0,a:0,name:360p v:1,a:1,name:480p v:2,a:2,name:720p v:3,a:3,name:1080p",
+        "-var_stream_map",
+        "v:0,a:0,name:234p v:1,a:1,name:360p v:2,a:2,name:480p v:3,a:3,name:720p v:4,a:4,name:1080p",
         "/out/work/stream_%v.m3u8",
         "-map", "[thumbs]", "-fps_mode:v", "passthrough", "-c:v", "mjpeg", "-q:v", "4",
         "-f", "image2", "-atomic_writing", "1", "-start_number", "0", "/out/work/thumb_%03d.jpg",
         "-map", "[poster]", "-frames:v", "1", "-fps_mode:v", "passthrough", "-c:v", "mjpeg", "-q:v", "3",
         "-f", "image2", "-update", "1", "-atomic_writing", "1", "/out/work/poster.jpg",
     ]  # fmt: skip
+
+
+def test_without_fast_start_the_playlist_is_vod_from_the_start() -> None:
+    plan, _ = plan_for(media(), first_segment_duration=None)
+    assert (plan.init_segments, plan.first_segment_duration) == (0, None)
+    cmd = build_hls_command(plan)
+    hls = cmd.index("-hls_time")
+    assert cmd[hls : hls + 6] == ["-hls_time", "6", "-hls_playlist_type", "vod", "-hls_list_size", "0"]
+    assert "-hls_init_time" not in cmd
+    assert cmd[cmd.index("-force_key_frames:v") + 1] == "expr:gte(t,n_forced*6)"
+    # everything else is the same command
+    fast, _ = plan_for(media())
+    differs = [(a, b) for a, b in zip(build_hls_command(fast), cmd, strict=True) if a != b]
+    assert differs == [
+        ("expr:if(lt(n_forced,3),gte(t,n_forced*2),gte(t,(n_forced-2)*6))", "expr:gte(t,n_forced*6)"),
+        ("-hls_init_time", "-hls_playlist_type"),
+        ("2", "vod"),
+        ("3", "0"),
+    ]
 
 
 def test_same_plan_gives_same_command() -> None:
@@ -117,7 +147,7 @@ def test_video_only_source_has_no_audio_maps() -> None:
     cmd = build_hls_command(plan)
     assert "[a0]" not in " ".join(cmd)
     assert "-c:a" not in cmd
-    assert var_stream_map(plan) == "v:0,name:360p v:1,name:480p v:2,name:720p"
+    assert var_stream_map(plan) == "v:0,name:234p v:1,name:360p v:2,name:480p v:3,name:720p"
 
 
 def test_default_audio_track_is_used() -> None:
@@ -127,26 +157,69 @@ def test_default_audio_track_is_used() -> None:
 
 
 @pytest.mark.parametrize(
-    ("fps", "segment", "rate", "gop", "keyframes"),
+    ("fps", "segment", "rate", "gop"),
     [
-        (23.976, 6, Fraction(24000, 1001), 145, "expr:gte(t,n_forced*6)"),
-        (24.0, 4, Fraction(24), 97, "expr:gte(t,n_forced*4)"),
-        (29.97, 6, Fraction(30000, 1001), 181, "expr:gte(t,n_forced*6)"),
-        (50.0, 2, Fraction(50), 101, "expr:gte(t,n_forced*2)"),
-        (60.0, 6, Fraction(60), 361, "expr:gte(t,n_forced*6)"),
-        (120.0, 6, Fraction(60), 361, "expr:gte(t,n_forced*6)"),
+        (23.976, 6, Fraction(24000, 1001), 145),
+        (24.0, 4, Fraction(24), 97),
+        (29.97, 6, Fraction(30000, 1001), 181),
+        (50.0, 2, Fraction(50), 101),
+        (60.0, 6, Fraction(60), 361),
+        (120.0, 6, Fraction(60), 361),
     ],
 )
 def test_keyframes_are_set_in_seconds_for_every_rate(
-    fps: float, segment: float, rate: Fraction, gop: int, keyframes: str
+    fps: float, segment: float, rate: Fraction, gop: int
 ) -> None:
-    plan, _ = plan_for(media(fps=fps), segment_duration=segment)
-    assert plan.frame_rate == rate
-    assert gop_frames(plan) == gop
-    cmd = build_hls_command(plan)
-    assert cmd[cmd.index("-force_key_frames:v") + 1] == keyframes
+    plain, _ = plan_for(media(fps=fps), segment_duration=segment, first_segment_duration=None)
+    assert plain.frame_rate == rate
+    assert gop_frames(plain) == gop
+    cmd = build_hls_command(plain)
+    assert cmd[cmd.index("-force_key_frames:v") + 1] == f"expr:gte(t,n_forced*{segment:g})"
     assert cmd[cmd.index("-sc_threshold:v") + 1] == "0"
     assert cmd[cmd.index("-hls_time") + 1] == f"{segment:g}"
+    # fast start changes the keyframe times of the first segments, never the GOP cap or -hls_time
+    fast, _ = plan_for(media(fps=fps), segment_duration=segment, first_segment_duration=2.0)
+    assert gop_frames(fast) == gop
+    fast_cmd = build_hls_command(fast)
+    assert fast_cmd[fast_cmd.index("-hls_time") + 1] == f"{segment:g}"
+    k = int(segment) // 2  # 2 s first segments: k of them fill the first segment (none when k is 1)
+    assert fast_cmd[fast_cmd.index("-force_key_frames:v") + 1] == (
+        f"expr:if(lt(n_forced,{k}),gte(t,n_forced*2),gte(t,(n_forced-{k - 1})*{segment:g}))"
+        if k > 1
+        else "expr:gte(t,n_forced*2)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("segment", "first", "keyframes", "window"),
+    [
+        (6, None, "expr:gte(t,n_forced*6)", ["-hls_playlist_type", "vod", "-hls_list_size", "0"]),
+        (6, 2.0, "expr:if(lt(n_forced,3),gte(t,n_forced*2),gte(t,(n_forced-2)*6))",
+         ["-hls_init_time", "2", "-hls_list_size", "3"]),
+        (4, 2.0, "expr:if(lt(n_forced,2),gte(t,n_forced*2),gte(t,(n_forced-1)*4))",
+         ["-hls_init_time", "2", "-hls_list_size", "2"]),
+        (6, 3.0, "expr:if(lt(n_forced,2),gte(t,n_forced*3),gte(t,(n_forced-1)*6))",
+         ["-hls_init_time", "3", "-hls_list_size", "2"]),
+        # 5 / 2 rounds to 2 segments: each 2.5 s, so the third segment starts on the 5 s grid
+        (5, 2.0, "expr:if(lt(n_forced,2),gte(t,n_forced*2.5),gte(t,(n_forced-1)*5))",
+         ["-hls_init_time", "2.5", "-hls_list_size", "2"]),
+        (10, 2.0, "expr:if(lt(n_forced,5),gte(t,n_forced*2),gte(t,(n_forced-4)*10))",
+         ["-hls_init_time", "2", "-hls_list_size", "5"]),
+        # a first segment as long as the others is no fast start
+        (2, 2.0, "expr:gte(t,n_forced*2)", ["-hls_playlist_type", "vod", "-hls_list_size", "0"]),
+        (4, 4.0, "expr:gte(t,n_forced*4)", ["-hls_playlist_type", "vod", "-hls_list_size", "0"]),
+    ],
+)  # fmt: skip
+def test_keyframes_and_playlist_window_for_plain_and_fast_start(
+    segment: float, first: float | None, keyframes: str, window: list[str]
+) -> None:
+    plan, _ = plan_for(media(), segment_duration=segment, first_segment_duration=first)
+    assert keyframe_times(plan) == keyframes
+    cmd = build_hls_command(plan)
+    assert cmd[cmd.index("-force_key_frames:v") + 1] == keyframes
+    hls = cmd.index("-hls_time")
+    assert cmd[hls : hls + 6] == ["-hls_time", f"{segment:g}", *window]
+    assert cmd[hls + 6] == "-hls_segment_type"
 
 
 def test_hdr_interlaced_vfr_source_is_normalised_once_before_the_split() -> None:
@@ -172,13 +245,14 @@ def test_missing_filters_become_warnings_not_failures() -> None:
 def test_nvenc_command_uses_nvenc_rate_control_and_forced_idr() -> None:
     plan, _ = plan_for(media(), FULL_CAPS, encoder="h264_nvenc", preset="medium")
     cmd = build_hls_command(plan)
-    assert cmd.count("h264_nvenc") == 4
+    assert cmd.count("h264_nvenc") == 5
     assert "libx264" not in cmd
     for flag, value in (
         ("-preset:v", "p5"),
         ("-rc:v", "vbr"),
         ("-forced-idr:v", "1"),
         ("-no-scenecut:v", "1"),
+        ("-a53cc:v", "0"),
     ):
         assert cmd[cmd.index(flag) + 1] == value
     assert "-x264-params:v" not in cmd and "-level:v:0" not in cmd
@@ -205,7 +279,9 @@ def test_encoder_choice(choice: str, caps: Capabilities, expected: str, warned: 
 def test_portrait_rungs_scale_the_short_side() -> None:
     info = media(width=1080, height=1920, coded_width=1920, coded_height=1080, rotation=90)
     plan, _ = plan_for(info)
-    assert [(r.width, r.height) for r in plan.rungs] == [(360, 640), (480, 854), (720, 1280), (1080, 1920)]
+    assert [(r.width, r.height) for r in plan.rungs] == [
+        (234, 416), (360, 640), (480, 854), (720, 1280), (1080, 1920)
+    ]  # fmt: skip
 
 
 def test_no_thumbnails_or_poster_branch_when_not_planned() -> None:
@@ -213,7 +289,7 @@ def test_no_thumbnails_or_poster_branch_when_not_planned() -> None:
     plan = plan.model_copy(update={"thumbnail_interval": None, "poster_width": None})
     cmd = build_hls_command(plan)
     assert "[thumbs]" not in " ".join(cmd) and "poster.jpg" not in " ".join(cmd)
-    assert build_filter_graph(plan).startswith("[0:v:0]fps=25,format=yuv420p[s3];")
+    assert build_filter_graph(plan).startswith("[0:v:0]fps=25,format=yuv420p[s4];")
 
 
 def test_the_poster_is_one_frame_at_a_tenth_of_the_duration_at_most_30_s_in() -> None:

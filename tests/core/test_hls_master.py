@@ -74,10 +74,12 @@ def test_finalize_master_writes_every_attribute_in_bandwidth_order(package: Path
 
     assert [r.quality for r in results] == ["180p", "360p"]
     text = (package / "master.m3u8").read_text()
-    assert text.splitlines()[:3] == ["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-INDEPENDENT-SEGMENTS"]
+    # version 4: the master lists I-frame playlists (EXT-X-I-FRAME-STREAM-INF)
+    assert text.splitlines()[:3] == ["#EXTM3U", "#EXT-X-VERSION:4", "#EXT-X-INDEPENDENT-SEGMENTS"]
     parsed = m3u8.loads(text)
     assert parsed.is_independent_segments
     assert [p.uri for p in parsed.playlists] == ["stream_180p.m3u8", "stream_360p.m3u8"]
+    assert [p.uri for p in parsed.iframe_playlists] == ["iframes_180p.m3u8", "iframes_360p.m3u8"]
     bandwidths = [p.stream_info.bandwidth for p in parsed.playlists]
     assert bandwidths == sorted(bandwidths)
     for result, entry in zip(results, parsed.playlists, strict=True):
@@ -88,6 +90,7 @@ def test_finalize_master_writes_every_attribute_in_bandwidth_order(package: Path
         assert info.codecs == result.codecs == ffmpeg_codecs[entry.uri]
         assert result.codecs.endswith(",mp4a.40.2")
         assert info.frame_rate == 25.0
+        assert (info.video_range, info.closed_captions) == ("SDR", "NONE")
         assert "FRAME-RATE=25.000" in text
     assert [(r.resolution, r.playlist) for r in results] == [
         ("320x180", "stream_180p.m3u8"),
@@ -127,6 +130,7 @@ def test_video_only_package_declares_only_the_video_codec(tmp_path: Path) -> Non
 
 
 def test_render_master_formats_frame_rate_and_omits_it_when_unknown() -> None:
+    """Without I-frame playlists the master stays at version 3; every entry says SDR, no captions."""
     ntsc = VariantResult(
         quality="720p",
         resolution="1280x720",
@@ -138,9 +142,10 @@ def test_render_master_formats_frame_rate_and_omits_it_when_unknown() -> None:
     )
     unknown = ntsc.model_copy(update={"frame_rate": None, "playlist": "stream_x.m3u8"})
     lines = render_master([ntsc, unknown]).splitlines()
+    assert lines[1] == "#EXT-X-VERSION:3"
     assert lines[3] == (
         '#EXT-X-STREAM-INF:BANDWIDTH=3000000,AVERAGE-BANDWIDTH=2500000,CODECS="avc1.64001f,mp4a.40.2",'
-        "RESOLUTION=1280x720,FRAME-RATE=29.970"
+        "RESOLUTION=1280x720,FRAME-RATE=29.970,VIDEO-RANGE=SDR,CLOSED-CAPTIONS=NONE"
     )
     assert lines[4] == "stream_720p.m3u8"
     assert "FRAME-RATE" not in lines[5]

@@ -1,4 +1,8 @@
-"""Rungs, ladders, the default ladder, ladder planning and ladder presets (pure; no ffmpeg)."""
+"""Rungs, ladders, the default ladder and ladder planning (pure; no ffmpeg).
+
+Rung field sentences and presets on disk: ``test_ladder_presets``; the cellular rung and the rungs
+left out for being too close: ``test_cellular_and_close_rungs``.
+"""
 
 from __future__ import annotations
 
@@ -10,17 +14,12 @@ from pydantic import ValidationError
 
 from hlsstudio.core.errors import HlsStudioError, LadderError
 from hlsstudio.core.ladder import (
-    PRESET_SCHEMA_VERSION,
     default_ladder,
     even,
     h264_level,
-    ladder_from_json,
-    load_preset,
     plan_ladder,
-    preset_to_json,
-    save_preset,
 )
-from hlsstudio.core.models import Ladder, MediaInfo, PlannedRung, Rung, ladder_problems, rung_field_problems
+from hlsstudio.core.models import Ladder, MediaInfo, PlannedRung, Rung, ladder_problems
 from hlsstudio.core.probe import parse_probe
 
 
@@ -60,7 +59,7 @@ def ladder(*rungs: tuple[str, int, int], disabled: tuple[str, ...] = ()) -> Ladd
 def test_default_ladder_is_the_deployment_guide_ladder() -> None:
     rungs = default_ladder().rungs
     assert [(r.name, r.height, r.video_kbps, r.audio_kbps, r.enabled) for r in rungs] == [
-        ("240p", 240, 500, 96, False),
+        ("234p", 234, 80, 40, True),
         ("360p", 360, 800, 128, True),
         ("480p", 480, 1400, 128, True),
         ("720p", 720, 2800, 192, True),
@@ -117,88 +116,20 @@ def test_ladder_problems_lists_every_problem_and_nothing_for_a_valid_ladder() ->
     assert ladder_problems([]) == ["add at least one rung"]
 
 
-@pytest.mark.parametrize(
-    ("fields", "sentence"),
-    [
-        ({"height": 8}, "rung '144p' must be at least 16 px tall"),
-        ({"height": 5000}, "rung '144p' must be at most 4320 px tall"),
-        ({"height": "tall"}, "rung '144p' needs its height in whole pixels"),
-        ({"height": None}, "rung '144p' needs a height"),
-        ({"video_kbps": 0}, "rung '144p' must have a video bitrate above 0 kbps"),
-        ({"video_kbps": 300_000}, "rung '144p' must have a video bitrate of at most 200,000 kbps"),
-        ({"video_kbps": 1.5}, "rung '144p' needs a video bitrate in whole kbps"),
-        ({"audio_kbps": -1}, "rung '144p' must have an audio bitrate above 0 kbps"),
-        ({"audio_kbps": 2048}, "rung '144p' must have an audio bitrate of at most 1,024 kbps"),
-        ({"audio_kbps": "loud"}, "rung '144p' needs an audio bitrate in whole kbps"),
-        ({"enabled": "maybe"}, "rung '144p' must be either on or off"),
-        ({"name": ""}, "the unnamed rung at 144 px needs a name"),
-        ({"name": "", "height": "x"}, "an unnamed rung needs a name"),
-        ({"name": "x" * 33}, f"rung '{'x' * 32}…' has a name longer than 32 characters"),
-        (
-            {"name": "144 p!"},
-            "rung '144 p!' has a name with characters other than letters, digits, '-' and '_'",
-        ),
-    ],
-)
-def test_every_rung_constraint_reads_as_a_sentence_naming_the_rung(
-    fields: dict[str, object], sentence: str
-) -> None:
-    good: dict[str, object] = {
-        "name": "144p",
-        "height": 144,
-        "video_kbps": 300,
-        "audio_kbps": 64,
-        "enabled": True,
-    }
-    row = good | fields
-    problems = ladder_problems([row])
-    assert problems[0] == sentence
-    assert rung_field_problems(row) and sentence in rung_field_problems(row).values()
-    assert not any("Input should" in p or "rung 1" in p for p in problems)
-    # the ladder-wide rules wait until every rung is valid; valid rows pass as they are
-    assert ladder_problems([good]) == [] and rung_field_problems(good) == {}
-
-
-@pytest.mark.parametrize(
-    "fields",
-    [
-        {"name": "bad name"},
-        {"name": ""},
-        {"name": "x" * 33},
-        {"name": "../up"},
-        {"height": 0},
-        {"height": 9000},
-        {"video_kbps": 0},
-        {"video_kbps": -5},
-        {"audio_kbps": 0},
-    ],
-)
-def test_rung_refuses_unsafe_names_and_impossible_numbers(fields: dict[str, object]) -> None:
-    good: dict[str, object] = {"name": "720p", "height": 720, "video_kbps": 2800, "audio_kbps": 192}
-    with pytest.raises(ValidationError):
-        Rung.model_validate(good | fields)
-
-
-def test_rung_checks_assignments_too() -> None:
-    rung = Rung(name="720p", height=720, video_kbps=2800, audio_kbps=192)
-    with pytest.raises(ValidationError):
-        rung.video_kbps = 0
-    with pytest.raises(ValidationError):
-        rung.name = "720p; rm -rf /"
-
-
 # --- planning ---------------------------------------------------------------------------------
 
 
 def test_1080p_landscape_gets_every_enabled_rung_up_to_1080p() -> None:
     planned = plan_ladder(source(1920, 1080), default_ladder())
     assert sizes(planned) == [
+        ("234p", 416, 234),
         ("360p", 640, 360),
         ("480p", 854, 480),
         ("720p", 1280, 720),
         ("1080p", 1920, 1080),
     ]
     assert [(p.video_kbps, p.audio_kbps) for p in planned] == [
+        (80, 40),
         (800, 128),
         (1400, 128),
         (2800, 192),
@@ -208,20 +139,25 @@ def test_1080p_landscape_gets_every_enabled_rung_up_to_1080p() -> None:
 
 def test_4k_source_gets_the_whole_ladder() -> None:
     planned = plan_ladder(source(3840, 2160), default_ladder())
-    assert [p.name for p in planned] == ["360p", "480p", "720p", "1080p", "1440p", "2160p"]
+    assert [p.name for p in planned] == ["234p", "360p", "480p", "720p", "1080p", "1440p", "2160p"]
     assert sizes(planned)[-2:] == [("1440p", 2560, 1440), ("2160p", 3840, 2160)]
 
 
-def test_enabling_the_240p_rung_adds_it() -> None:
+def test_disabling_the_cellular_rung_leaves_it_out_and_enabling_it_brings_it_back() -> None:
     rungs = default_ladder().rungs
+    assert rungs[0].name == "234p" and rungs[0].enabled
+    rungs[0].enabled = False
+    without = plan_ladder(source(1280, 720), Ladder(rungs=rungs))
+    assert sizes(without) == [("360p", 640, 360), ("480p", 854, 480), ("720p", 1280, 720)]
     rungs[0].enabled = True
     planned = plan_ladder(source(1280, 720), Ladder(rungs=rungs))
-    assert sizes(planned) == [("240p", 426, 240), ("360p", 640, 360), ("480p", 854, 480), ("720p", 1280, 720)]
+    assert sizes(planned) == [("234p", 416, 234), *sizes(without)]
 
 
 def test_portrait_rung_height_is_the_short_side() -> None:
     planned = plan_ladder(source(1080, 1920), default_ladder())
     assert sizes(planned) == [
+        ("234p", 234, 416),
         ("360p", 360, 640),
         ("480p", 480, 854),
         ("720p", 720, 1280),
@@ -231,7 +167,7 @@ def test_portrait_rung_height_is_the_short_side() -> None:
 
 def test_never_upscales() -> None:
     planned = plan_ladder(source(1280, 720), default_ladder())
-    assert [p.name for p in planned] == ["360p", "480p", "720p"]
+    assert [p.name for p in planned] == ["234p", "360p", "480p", "720p"]
     assert max(p.height for p in planned) == 720
     for info in (source(3840, 2160), source(854, 480), source(480, 854), source(720, 576)):
         for rung in plan_ladder(info, default_ladder()):
@@ -249,7 +185,14 @@ def test_a_slightly_short_master_keeps_its_rung_at_its_own_height() -> None:
 def test_source_smaller_than_every_rung_gets_one_rung_at_its_own_size() -> None:
     planned = plan_ladder(source(256, 144), default_ladder())
     assert sizes(planned) == [("144p", 256, 144)]
-    assert planned[0].video_kbps == 800  # the lowest enabled rung's rates
+    # the smallest enabled rung's rates: the cellular rung's, and so its rate control
+    assert (planned[0].video_kbps, planned[0].audio_kbps) == (80, 40)
+    assert (planned[0].maxrate_kbps, planned[0].bufsize_kbps) == (84, 84)
+    # with the cellular rung off, the smallest enabled rung is 360p
+    rungs = default_ladder().rungs
+    rungs[0].enabled = False
+    (only,) = plan_ladder(source(256, 144), Ladder(rungs=rungs))
+    assert (only.name, only.video_kbps, only.audio_kbps) == ("144p", 800, 128)
 
 
 def test_odd_sized_source_gives_even_sizes_with_its_aspect_kept() -> None:
@@ -266,12 +209,14 @@ def test_odd_sized_source_gives_even_sizes_with_its_aspect_kept() -> None:
 
 @pytest.mark.parametrize(
     ("width", "height", "expected"),
-    [
-        (1920, 800, [("360p", 864, 360), ("480p", 1152, 480), ("720p", 1728, 720)]),  # 2.40:1 scope
-        (1440, 1080, [("360p", 480, 360), ("480p", 640, 480), ("720p", 960, 720), ("1080p", 1440, 1080)]),
-        (1080, 1080, [("360p", 360, 360), ("480p", 480, 480), ("720p", 720, 720), ("1080p", 1080, 1080)]),
+    [  # 2.40:1 scope, 4:3, square
+        (1920, 800, [("234p", 562, 234), ("360p", 864, 360), ("480p", 1152, 480), ("720p", 1728, 720)]),
+        (1440, 1080, [("234p", 312, 234), ("360p", 480, 360), ("480p", 640, 480), ("720p", 960, 720),
+                      ("1080p", 1440, 1080)]),
+        (1080, 1080, [("234p", 234, 234), ("360p", 360, 360), ("480p", 480, 480), ("720p", 720, 720),
+                      ("1080p", 1080, 1080)]),
     ],
-)
+)  # fmt: skip
 def test_aspect_ratio_comes_from_the_display_size(
     width: int, height: int, expected: list[tuple[str, int, int]]
 ) -> None:
@@ -280,15 +225,27 @@ def test_aspect_ratio_comes_from_the_display_size(
 
 def test_bitrate_is_capped_at_the_source_bit_rate() -> None:
     planned = plan_ladder(source(1920, 1080, bit_rate=2_000_000), default_ladder())
-    assert [p.video_kbps for p in planned] == [800, 1400, 2000, 2000]
-    # a starved source still gets a usable floor
-    assert {p.video_kbps for p in plan_ladder(source(1920, 1080, bit_rate=20_000), default_ladder())} == {100}
+    # 1080p capped to 720p's 2000 kb/s would be the same rung again: left out
+    assert [(p.name, p.video_kbps) for p in planned] == [
+        ("234p", 80), ("360p", 800), ("480p", 1400), ("720p", 2000)
+    ]  # fmt: skip
+    # a starved source still gets a usable floor (64 kb/s), the cellular rung too
+    starved = plan_ladder(source(1920, 1080, bit_rate=20_000), default_ladder())
+    assert starved[0].name == "234p"
+    assert {p.video_kbps for p in starved} == {64}
     # an unknown source bit rate caps nothing
     assert plan_ladder(source(1920, 1080, bit_rate=None), default_ladder())[-1].video_kbps == 5000
 
 
 def test_rate_control_follows_the_video_bitrate() -> None:
-    for rung in plan_ladder(source(1920, 1080), default_ladder()):
+    planned = plan_ladder(source(1920, 1080), default_ladder())
+    cellular, others = planned[0], planned[1:]
+    # a rung of at most 192 kb/s in all: a tight cap (1.05x) and a buffer no larger than the cap
+    assert cellular.video_kbps + cellular.audio_kbps <= 192
+    assert cellular.maxrate_kbps == round(cellular.video_kbps * 1.05) == 84
+    assert cellular.bufsize_kbps == cellular.maxrate_kbps
+    for rung in others:
+        assert rung.video_kbps + rung.audio_kbps > 192
         assert rung.maxrate_kbps == round(rung.video_kbps * 1.10)
         assert rung.bufsize_kbps == round(rung.video_kbps * 1.5)
 
@@ -344,68 +301,6 @@ def test_planning_an_all_disabled_ladder_is_a_ladder_error() -> None:
     assert "no enabled rung" in caught.value.message
 
 
-# --- presets ----------------------------------------------------------------------------------
-
-
-def test_preset_export_then_import_gives_the_same_ladder(tmp_path: Path) -> None:
-    original = ladder(("mobile", 270, 400), ("sd", 540, 1500), ("hd", 1080, 6000), disabled=("mobile",))
-    path = tmp_path / "mine.json"
-    save_preset(path, original, "Mine")
-    doc = json.loads(path.read_text(encoding="utf-8"))
-    assert doc["schema_version"] == PRESET_SCHEMA_VERSION
-    assert doc["name"] == "Mine"
-    name, loaded = load_preset(path)
-    assert name == "Mine"
-    assert loaded == original
-    assert preset_to_json(loaded, "Mine") == doc
-
-
-def test_preset_import_sorts_and_defaults(tmp_path: Path) -> None:
-    doc = {"rungs": [{"name": "hi", "height": 720, "video_kbps": 3000, "audio_kbps": 128},
-                     {"name": "lo", "height": 360, "video_kbps": 900, "audio_kbps": 96}]}  # fmt: skip
-    name, loaded = ladder_from_json(doc)
-    assert name == "preset"  # no name, no schema_version: a version-1 document
-    assert [(r.name, r.enabled) for r in loaded.rungs] == [("lo", True), ("hi", True)]
-
-
-@pytest.mark.parametrize(
-    ("doc", "reason"),
-    [
-        ([1, 2, 3], "not a ladder preset"),
-        ({"name": "x"}, "not a ladder preset"),
-        ({"schema_version": PRESET_SCHEMA_VERSION + 1, "rungs": []}, "newer than this app"),
-        ({"schema_version": "one", "rungs": []}, "newer than this app"),
-        ({"rungs": [{"name": "a", "height": 360, "video_kbps": 800}]}, "invalid ladder preset: audio_kbps"),
-        ({"rungs": [{"name": "a b", "height": 360, "video_kbps": 800, "audio_kbps": 96}]}, "invalid ladder"),
-        ({"rungs": []}, "invalid ladder preset"),
-        ({"rungs": "360p"}, "invalid ladder preset"),
-        (
-            {
-                "rungs": [
-                    {"name": "a", "height": 360, "video_kbps": 800, "audio_kbps": 96},
-                    {"name": "b", "height": 720, "video_kbps": 700, "audio_kbps": 96},
-                ]
-            },
-            "rung 'b' must have a higher video bitrate than rung 'a'",
-        ),
-    ],
-)
-def test_bad_preset_documents_raise_ladder_error_with_one_line(doc: object, reason: str) -> None:
-    with pytest.raises(LadderError) as caught:
-        ladder_from_json(doc)
-    assert reason in caught.value.message
-    assert "\n" not in caught.value.message
-
-
-def test_unreadable_preset_files_raise_ladder_error(tmp_path: Path) -> None:
-    broken = tmp_path / "broken.json"
-    broken.write_text("{ not json", encoding="utf-8")
-    with pytest.raises(LadderError, match=r"cannot read ladder preset broken\.json"):
-        load_preset(broken)
-    with pytest.raises(LadderError, match=r"cannot read ladder preset missing\.json"):
-        load_preset(tmp_path / "missing.json")
-
-
 # --- sources as probed --------------------------------------------------------------------------
 
 
@@ -417,20 +312,21 @@ def saved_source(name: str) -> MediaInfo:
 def test_tiny_source_gets_one_rung_at_its_own_size() -> None:
     planned = plan_ladder(saved_source("tiny"), default_ladder())
     assert sizes(planned) == [("90p", 160, 90)]
+    assert (planned[0].video_kbps, planned[0].audio_kbps) == (80, 40)  # the cellular rung's rates
 
 
 def test_rotated_phone_recording_is_planned_upright_from_its_display_size() -> None:
     info = saved_source("phone_4k_hdr10_rotated")  # coded 3840x2160, shown 2160x3840
     planned = plan_ladder(info, default_ladder())
-    assert [p.name for p in planned] == ["360p", "480p", "720p", "1080p", "1440p", "2160p"]
-    assert sizes(planned)[0] == ("360p", 360, 640)
+    assert [p.name for p in planned] == ["234p", "360p", "480p", "720p", "1080p", "1440p", "2160p"]
+    assert sizes(planned)[0] == ("234p", 234, 416)
     assert sizes(planned)[-1] == ("2160p", 2160, 3840)
     assert all(p.height > p.width for p in planned)
 
 
 def test_anamorphic_source_is_planned_at_its_display_aspect() -> None:
     planned = plan_ladder(saved_source("anamorphic"), default_ladder())  # 720x576 SAR 16:15 = 768x576
-    assert sizes(planned) == [("360p", 480, 360), ("480p", 640, 480)]
+    assert sizes(planned) == [("234p", 312, 234), ("360p", 480, 360), ("480p", 640, 480)]
 
 
 def test_bit_rate_cap_uses_the_probed_bit_rate() -> None:
@@ -438,8 +334,9 @@ def test_bit_rate_cap_uses_the_probed_bit_rate() -> None:
     assert info.bit_rate is not None
     cap = info.bit_rate // 1000
     planned = plan_ladder(info, default_ladder())
-    assert sizes(planned) == [("360p", 360, 640)]
-    assert planned[0].video_kbps == max(100, min(800, cap))
+    assert sizes(planned) == [("234p", 234, 416), ("360p", 360, 640)]
+    assert planned[0].video_kbps == max(64, min(80, cap))
+    assert planned[1].video_kbps == max(64, min(800, cap))
 
 
 def test_every_planned_size_is_even_and_never_larger_than_the_source() -> None:

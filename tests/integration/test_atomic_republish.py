@@ -102,7 +102,7 @@ def test_cache_headers_immutable_only_inside_a_build(
     result = publish_package(packages["A"], s3.destination(), ContentType.MOVIE, "film-7")
     for key in list_keys(moto_client, s3.bucket, TITLE):
         cache = moto_client.head_object(Bucket=s3.bucket, Key=key)["CacheControl"]
-        if key.startswith(f"{TITLE}{result.build}/") and key.endswith((".ts", ".jpg")):
+        if key.startswith(f"{TITLE}{result.build}/") and key.endswith((".ts", ".jpg", ".vtt")):
             assert "immutable" in cache, key
         else:
             assert "immutable" not in cache, key

@@ -33,8 +33,9 @@ E = TypeVar("E")
 
 
 def small_ladder() -> list[Rung]:
-    """Two rungs (as the desktop tests use): a real multi-variant package, quick to encode."""
+    """A cellular rung and two more (as the desktop tests use): a real package, quick to encode."""
     return [
+        Rung(name="180p", height=180, video_kbps=80, audio_kbps=40),
         Rung(name="240p", height=240, video_kbps=400, audio_kbps=64),
         Rung(name="360p", height=360, video_kbps=800, audio_kbps=96),
     ]

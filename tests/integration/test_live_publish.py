@@ -29,7 +29,7 @@ PREFIX = "hls/movies/live-1/"
 MASTER = "master.m3u8"
 LADDER = Ladder(
     rungs=[
-        Rung(name="90p", height=90, video_kbps=150, audio_kbps=64),
+        Rung(name="90p", height=90, video_kbps=80, audio_kbps=40),  # the cellular rung
         Rung(name="180p", height=180, video_kbps=400, audio_kbps=96),
     ]
 )

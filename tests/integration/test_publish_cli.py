@@ -252,7 +252,7 @@ def test_the_secret_key_never_appears_in_output_or_logs(s3: S3Setup, tmp_path: P
 @pytest.fixture
 def one_rung_ladder(tmp_path: Path) -> Path:
     path = tmp_path / "ladder.json"
-    rung = {"name": "180p", "height": 180, "video_kbps": 300, "audio_kbps": 64, "enabled": True}
+    rung = {"name": "180p", "height": 180, "video_kbps": 80, "audio_kbps": 40, "enabled": True}
     path.write_text(json.dumps({"schema_version": 1, "name": "tiny", "rungs": [rung]}))
     return path
 

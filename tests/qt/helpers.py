@@ -92,8 +92,10 @@ def run_until(qtbot: QtBot, window: MainWindow, source: Path, *states: JobState)
 
 
 def small_ladder() -> list[Rung]:
-    """Two enabled rungs (240p, 360p): enough variants for a real package, quick to encode."""
+    """A cellular rung (180p, at most 192 kb/s with its sound: players need one) and two more (240p,
+    360p): enough variants for a real package, quick to encode."""
     return [
+        Rung(name="180p", height=180, video_kbps=80, audio_kbps=40),
         Rung(name="240p", height=240, video_kbps=400, audio_kbps=64),
         Rung(name="360p", height=360, video_kbps=800, audio_kbps=96),
     ]

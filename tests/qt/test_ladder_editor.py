@@ -64,7 +64,7 @@ def test_an_invalid_cell_blocks_apply_with_the_reason_and_jobs_keep_the_applied_
     assert window.controller.ladder == applied
     editor.apply_button.click()
     assert window.controller.ladder is not None
-    assert [r.height for r in window.controller.ladder.rungs][:3] == [240, 300, 480]
+    assert [r.height for r in window.controller.ladder.rungs][:3] == [234, 300, 480]
     assert window.commands.start.isEnabled()
     assert window.queue_area.banner.text() == ""
     assert not editor.apply_button.isEnabled() and not editor.revert_button.isEnabled()
@@ -97,14 +97,15 @@ def test_applied_edits_persist_and_a_new_window_shows_them(
     window = make_window()
     editor, model = window.ladder_editor, window.ladder_editor.model
     model.setData(model.index(1, VIDEO), 950)
+    # switch the cellular rung off: a check box edit is kept like a typed one
     model.setData(
-        model.index(0, FIELDS.index("enabled")), Qt.CheckState.Checked.value, Qt.ItemDataRole.CheckStateRole
+        model.index(0, FIELDS.index("enabled")), Qt.CheckState.Unchecked.value, Qt.ItemDataRole.CheckStateRole
     )
     editor.apply_button.click()
 
     def saved() -> bool:
         rungs = load_settings().ladder
-        return rungs[1].video_kbps == 950 and rungs[0].enabled
+        return rungs[1].video_kbps == 950 and not rungs[0].enabled
 
     qtbot.waitUntil(saved, timeout=10_000)
     model.setData(model.index(1, HEIGHT), 1)  # invalid edits cannot be applied, so are never saved
@@ -118,7 +119,10 @@ def test_applied_edits_persist_and_a_new_window_shows_them(
     again = make_window(load_settings())
     assert again.ladder_editor.model.rungs_or_none() == load_settings().ladder
     assert again.controller.ladder is not None
-    assert [r.video_kbps for r in again.controller.ladder.rungs][:2] == [500, 950]
+    assert [(r.video_kbps, r.enabled) for r in again.controller.ladder.rungs][:2] == [
+        (80, False),
+        (950, True),
+    ]
 
 
 def test_add_remove_and_reset(make_window: WindowFactory) -> None:

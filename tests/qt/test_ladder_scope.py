@@ -28,7 +28,8 @@ def open_editor(qtbot: QtBot, rungs: list[Rung] | None = None) -> LadderEditor:
 
 
 def with_144p() -> list[Rung]:
-    low = Rung(name="144p", height=144, video_kbps=300, audio_kbps=64, enabled=True)
+    """The default ladder with a 144p rung below its 90 kb/s cellular one (a valid ladder)."""
+    low = Rung(name="144p", height=144, video_kbps=64, audio_kbps=32, enabled=True)
     return [low, *default_ladder().rungs]
 
 
@@ -40,7 +41,7 @@ def test_the_editor_says_it_is_the_ladder_for_jobs_not_yet_started(qtbot: QtBot)
     note = editor.scope_note
     assert note.fontMetrics().horizontalAdvance(note.text()) <= note.contentsRect().width()  # not cut
     assert editor.heading.isVisibleTo(editor) and editor.scope_note.isVisibleTo(editor)
-    assert editor.summary_label.text() == "6 of 7 rungs on: 360p–2160p"
+    assert editor.summary_label.text() == "7 of 7 rungs on: 234p–2160p"
     assert editor.summary_label.isVisibleTo(editor)
 
 
@@ -55,9 +56,9 @@ def test_an_invalid_height_is_a_sentence_naming_the_rung(qtbot: QtBot) -> None:
     assert not editor.apply_button.isEnabled()
 
     editor.model.setData(editor.model.index(1, VIDEO), 0)
-    assert editor.problems() == [sentence, "rung '240p' must have a video bitrate above 0 kbps"]
+    assert editor.problems() == [sentence, "rung '234p' must have a video bitrate above 0 kbps"]
     assert editor.problems_label.text() == f"Can't apply: {sentence} (and 1 more)"
-    assert "rung '240p' must have a video bitrate above 0 kbps" in editor.problems_label.toolTip()
+    assert "rung '234p' must have a video bitrate above 0 kbps" in editor.problems_label.toolTip()
 
 
 def test_the_preset_shows_modified_after_an_edit_and_not_after_revert(qtbot: QtBot) -> None:
@@ -128,7 +129,7 @@ def test_the_table_does_not_move_when_a_problem_shows(qtbot: QtBot) -> None:
     QTest.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=target)
     assert table.currentIndex().row() == 2
 
-    model.setData(model.index(0, HEIGHT), 240)
+    model.setData(model.index(0, HEIGHT), 234)  # back as applied: nothing to say
     qtbot.wait(50)
     assert editor.problems_label.text() == ""
     assert geometry() == before

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hlsstudio.core import layout
 from hlsstudio.core.errors import HlsStudioError
 from hlsstudio.core.hls.master import MASTER_NAME, playlist_name_for
 from hlsstudio.core.hls.playlists import (
@@ -123,7 +124,11 @@ def _fallback_uris(package_dir: Path, master_name: str, expected: list[str] | No
         return [playlist_name_for(name) for name in expected]
     if not package_dir.is_dir():
         return []
-    return sorted(p.name for p in package_dir.glob("*.m3u8") if p.name != master_name)
+    return sorted(
+        p.name
+        for p in package_dir.glob("*.m3u8")
+        if p.name != master_name and layout.variant_of_iframe_playlist(p.name) is None
+    )
 
 
 def gather_package(
@@ -132,7 +137,8 @@ def gather_package(
     """Read a package folder: the master, then every variant it lists (never raises).
 
     Without a readable master, the variants are the expected ones (``stream_<name>.m3u8``) or,
-    lacking those, every other ``*.m3u8`` in the folder, so their own checks still run.
+    lacking those, every other ``*.m3u8`` in the folder but the I-frame playlists, so their own
+    checks still run.
     """
     facts = PackageFacts(package_dir=package_dir, master_name=master_name)
     try:

@@ -1,29 +1,40 @@
 """Measure variant playlists and write the master playlist HLS Studio publishes.
 
-ffmpeg's own ``master.m3u8`` lacks AVERAGE-BANDWIDTH, FRAME-RATE and EXT-X-INDEPENDENT-SEGMENTS
-and declares a BANDWIDTH estimated from the requested rates. ``finalize_master`` replaces it with
-one whose bandwidths are measured from the segments on disk (audio included, since it is muxed
-into the same TS) and whose CODECS are read from the first segment of each variant.
+ffmpeg's own ``master.m3u8`` lacks AVERAGE-BANDWIDTH, FRAME-RATE, VIDEO-RANGE, CLOSED-CAPTIONS and
+EXT-X-INDEPENDENT-SEGMENTS and declares a BANDWIDTH estimated from the requested rates.
+``finalize_master`` replaces it with one whose bandwidths are measured from the segments on disk
+(audio included, since it is muxed into the same TS) and whose CODECS are read from the first
+segment of each variant. It also writes each variant's I-frame playlist (``core.hls.iframes``) and
+lists it with EXT-X-I-FRAME-STREAM-INF, its bandwidths measured from the I-frames' byte ranges.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from hlsstudio.core import layout
 from hlsstudio.core.errors import ValidationFailed
+from hlsstudio.core.hls.iframes import IFrameIndex, index_variant, render_iframe_playlist
 from hlsstudio.core.hls.playlists import is_local_uri, read_media_playlist, resolve_uri
 from hlsstudio.core.hls.tsinfo import read_segment_info
 from hlsstudio.core.models import VariantResult
 
+log = logging.getLogger(__name__)
+
 MASTER_NAME = layout.MASTER
-# RFC 8216 section 7: nothing a master written here uses (STREAM-INF attributes, independent
-# segments) needs more than version 3; version 3 is what floating-point EXTINF in media needs.
+# RFC 8216 section 7: nothing in the STREAM-INF entries or EXT-X-INDEPENDENT-SEGMENTS needs more
+# than version 3 (what floating-point EXTINF needs); EXT-X-I-FRAME-STREAM-INF came with the I-frame
+# playlists of protocol version 4, so a master that lists them says 4.
 MASTER_VERSION = 3
+MASTER_VERSION_WITH_IFRAMES = 4
+VIDEO_RANGE = "SDR"
+"""Every package is SDR: the pipeline tone-maps HDR sources to BT.709."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +46,29 @@ class MasterVariantSpec:
     width: int
     height: int
     frame_rate: float | None = None
+    iframe_playlist: str | None = None
+    """Its I-frame playlist file, next to ``playlist``; None: ``layout.iframe_playlist_name(name)``."""
+
+    @property
+    def iframe_playlist_file(self) -> str:
+        """The I-frame playlist file this variant gets (relative to the package folder)."""
+        return self.iframe_playlist or layout.iframe_playlist_name(self.name)
+
+
+@dataclass(frozen=True)
+class IFrameVariant:
+    """One I-frame playlist as the master lists it (EXT-X-I-FRAME-STREAM-INF).
+
+    ``bandwidth`` is the largest I-frame rate (byte range * 8 / EXTINF), ``average_bandwidth`` all
+    I-frame bits over the variant's duration; ``codecs`` names the video only.
+    """
+
+    quality: str
+    resolution: str
+    bandwidth: int
+    average_bandwidth: int
+    codecs: str
+    playlist: str
 
 
 @dataclass(frozen=True)
@@ -136,9 +170,38 @@ def measure_variant(package_dir: Path, spec: MasterVariantSpec) -> VariantResult
     )
 
 
-def render_master(variants: list[VariantResult]) -> str:
-    """Master playlist text for ``variants``, listed in the order given."""
-    lines = ["#EXTM3U", f"#EXT-X-VERSION:{MASTER_VERSION}", "#EXT-X-INDEPENDENT-SEGMENTS"]
+def measure_iframes(index: IFrameIndex, spec: MasterVariantSpec) -> IFrameVariant:
+    """Describe a variant's I-frame playlist (``spec.iframe_playlist_file``) as the master lists it.
+
+    Raises ValidationFailed when the variant's first segment has no H.264 sequence parameter set.
+    """
+    if index.video_codec is None:
+        raise ValidationFailed(f"{spec.playlist}: no H.264 video with a sequence parameter set found")
+    peak, average = measure_rates(index.sized)
+    return IFrameVariant(
+        quality=spec.name,
+        resolution=f"{spec.width}x{spec.height}",
+        bandwidth=peak,
+        average_bandwidth=average,
+        codecs=index.video_codec,
+        playlist=spec.iframe_playlist_file,
+    )
+
+
+def render_master(
+    variants: list[VariantResult],
+    iframes: Sequence[IFrameVariant] = (),
+    *,
+    no_captions: bool = True,
+    video_range: str = VIDEO_RANGE,
+) -> str:
+    """Master playlist text: ``variants`` (EXT-X-STREAM-INF) then ``iframes``, in the order given.
+
+    ``no_captions`` says the variants carry no closed captions (CLOSED-CAPTIONS=NONE on each);
+    False leaves the attribute out.
+    """
+    version = MASTER_VERSION_WITH_IFRAMES if iframes else MASTER_VERSION
+    lines = ["#EXTM3U", f"#EXT-X-VERSION:{version}", "#EXT-X-INDEPENDENT-SEGMENTS"]
     for variant in variants:
         attributes = [
             f"BANDWIDTH={variant.bandwidth}",
@@ -148,8 +211,21 @@ def render_master(variants: list[VariantResult]) -> str:
         ]
         if variant.frame_rate is not None:
             attributes.append(f"FRAME-RATE={variant.frame_rate:.3f}")
+        attributes.append(f"VIDEO-RANGE={video_range}")
+        if no_captions:
+            attributes.append("CLOSED-CAPTIONS=NONE")
         lines.append("#EXT-X-STREAM-INF:" + ",".join(attributes))
         lines.append(variant.playlist)
+    for iframe in iframes:
+        attributes = [
+            f"BANDWIDTH={iframe.bandwidth}",
+            f"AVERAGE-BANDWIDTH={iframe.average_bandwidth}",
+            f'CODECS="{iframe.codecs}"',
+            f"RESOLUTION={iframe.resolution}",
+            f"VIDEO-RANGE={video_range}",
+            f'URI="{iframe.playlist}"',
+        ]
+        lines.append("#EXT-X-I-FRAME-STREAM-INF:" + ",".join(attributes))
     return "\n".join(lines) + "\n"
 
 
@@ -170,19 +246,40 @@ def write_atomically(path: Path, text: str) -> None:
         raise
 
 
+def _same_folder(spec: MasterVariantSpec) -> None:
+    # the I-frame playlist reuses the variant playlist's segment URIs as they are
+    if Path(spec.iframe_playlist_file).parent != Path(spec.playlist).parent:
+        raise ValueError(f"{spec.iframe_playlist_file} must sit next to {spec.playlist}")
+
+
 def finalize_master(
     package_dir: Path, variants: list[MasterVariantSpec], *, master_name: str = MASTER_NAME
 ) -> list[VariantResult]:
-    """Measure every variant and (re)write ``package_dir/master_name``.
+    """Measure every variant, write its I-frame playlist, then (re)write ``package_dir/master_name``.
 
-    Variants are listed by measured peak bandwidth, lowest first (height breaks ties). Returns the
-    VariantResults in that order. Raises ValidationFailed (or a subclass) when a variant cannot be
-    measured, or no variant is given; OSError when the master cannot be written.
+    Variants are listed by measured peak bandwidth, lowest first (height breaks ties), then their
+    I-frame playlists in the same way. CLOSED-CAPTIONS=NONE is declared only when no variant's
+    video carries A/53 captions. Returns the VariantResults in master order. Raises
+    ValidationFailed (or a subclass) when a variant cannot be measured or indexed, or no variant is
+    given (nothing is written then); ValueError when an I-frame playlist would not sit next to its
+    variant playlist; OSError when a playlist cannot be written.
     """
     if not variants:
         raise ValidationFailed("no variants to list in the master playlist")
-    measured = [(measure_variant(package_dir, spec), spec.height) for spec in variants]
-    measured.sort(key=lambda pair: (pair[0].bandwidth, pair[1]))
-    results = [result for result, _ in measured]
-    write_atomically(package_dir / master_name, render_master(results))
+    measured: list[tuple[VariantResult, IFrameVariant, IFrameIndex, int]] = []
+    for spec in variants:
+        _same_folder(spec)
+        result = measure_variant(package_dir, spec)
+        index = index_variant(package_dir / spec.playlist)
+        measured.append((result, measure_iframes(index, spec), index, spec.height))
+    for _, iframe, index, _ in measured:
+        write_atomically(package_dir / iframe.playlist, render_iframe_playlist(index))
+    captioned = [result.playlist for result, _, index, _ in measured if index.captions]
+    if captioned:
+        log.warning("closed captions (A/53) in %s: CLOSED-CAPTIONS=NONE not declared", ", ".join(captioned))
+    by_rate = sorted(measured, key=lambda item: (item[0].bandwidth, item[3]))
+    results = [result for result, _, _, _ in by_rate]
+    iframes = [iframe for _, iframe, _, _ in sorted(measured, key=lambda item: (item[1].bandwidth, item[3]))]
+    text = render_master(results, iframes, no_captions=not captioned)
+    write_atomically(package_dir / master_name, text)
     return results

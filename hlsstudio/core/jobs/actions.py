@@ -10,7 +10,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from hlsstudio.core.errors import CancelledError, LiveTitleError
+from hlsstudio.core.errors import CancelledError, LiveTitleError, NonconformantPackage
+from hlsstudio.core.hls.report import allow_anyway, publish_refusal
 from hlsstudio.core.jobs import events as ev
 from hlsstudio.core.jobs import work
 from hlsstudio.core.jobs.executor import Executor
@@ -121,6 +122,9 @@ class JobActions:
             raise CancelledError("the job or its package is gone")
         self.bus.emit(ev.PublishStarted(job_id))
         settings = self.settings
+        report = record.result.conformance if record.result is not None else None
+        if report is not None and report.must_failures and not settings.encode.publish_nonconformant:
+            raise publish_refusal(report)  # Publish and Retry keep the rule the encode kept
         return work.publish_finished(
             folder,
             settings.destination,
@@ -138,6 +142,9 @@ class JobActions:
         if record is not None:
             if isinstance(outcome, PublishResult):
                 update: dict[str, Any] = {"publish": outcome, "hls_url": outcome.hls_url}
+                report = record.result.conformance if record.result is not None else None
+                if report is not None and report.must_failures:  # published anyway: recorded
+                    update["conformance"] = allow_anyway(report, True)
                 if not self.settings.keep_local_after_publish:
                     update["output_dir"] = None
                 result = record.result.model_copy(update=update) if record.result else None
@@ -146,7 +153,7 @@ class JobActions:
                 self.transition(job_id, JobState.DONE, error=PUBLISH_CANCELLED)
             else:
                 message, detail = described(outcome)
-                live = isinstance(outcome, LiveTitleError)
+                live = isinstance(outcome, LiveTitleError | NonconformantPackage)
                 self.transition(
                     job_id,
                     JobState.PUBLISH_FAILED,

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from hlsstudio.core.command import EncodePlan
+from hlsstudio.core.conformance import ConformanceReport
 from hlsstudio.core.livepublish import LivePublisher
 from hlsstudio.core.models import (
     ContentType,
@@ -89,6 +90,8 @@ class JobContext:
     expected_duration: float = 0.0
     variants: list[VariantResult] = field(default_factory=list)
     report: ValidationReport | None = None
+    conformance: ConformanceReport | None = None
+    storyboard: str | None = None
     result: JobResult | None = None
 
     def state(self, state: JobState) -> None:

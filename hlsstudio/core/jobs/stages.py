@@ -28,10 +28,12 @@ from hlsstudio.core.errors import (
     ValidationFailed,
 )
 from hlsstudio.core.hls.master import MasterVariantSpec, finalize_master, measure_playlist
-from hlsstudio.core.hls.validate import validate_package
+from hlsstudio.core.hls.report import allow_anyway, publish_refusal, summary_line
+from hlsstudio.core.hls.validate import check_package
 from hlsstudio.core.install import clear_work_dir, install_package, package_entries, work_dir_for
 from hlsstudio.core.jobs.context import JobContext
 from hlsstudio.core.models import JobResult, JobState, Progress
+from hlsstudio.core.outputs import complete_playlists, make_storyboard
 from hlsstudio.core.ownership import check_output_target, new_token, remove_owned
 from hlsstudio.core.planning import build_plan, choose_encoder
 from hlsstudio.core.probe import probe_file
@@ -158,16 +160,24 @@ def _expected_duration(ctx: JobContext) -> float:
 
 
 def finalize(ctx: JobContext) -> None:
-    """Poster (if the encode could not make it), truncation check, measured master playlist."""
+    """Poster (if the encode could not make it), truncation check, complete fast-start playlists and
+    the storyboard, measured master playlist."""
     poster_problem = _make_poster(ctx)
     if poster_problem:
         ctx.trace.warnings.append(poster_problem)
+    complete_playlists(ctx.need_plan())  # before the duration is measured from a playlist
     ctx.expected_duration = _expected_duration(ctx)
     encode_plan = ctx.need_plan()
+    ctx.storyboard, storyboard_problem = make_storyboard(
+        encode_plan, ctx.expected_duration, ctx.toolchain.ffmpeg
+    )
+    if storyboard_problem:
+        ctx.trace.warnings.append(storyboard_problem)
     specs = [
         MasterVariantSpec(
             name=r.name,
             playlist=layout.playlist_name(r.name),
+            iframe_playlist=layout.iframe_playlist_name(r.name),
             width=r.width,
             height=r.height,
             frame_rate=float(encode_plan.frame_rate),
@@ -178,14 +188,20 @@ def finalize(ctx: JobContext) -> None:
 
 
 def validate(ctx: JobContext) -> None:
-    """RFC 8216 and Apple's authoring rules on the finished working folder; fails the job when broken."""
+    """RFC 8216 and Apple's authoring rules on the finished working folder; fails the job when broken.
+
+    The same reading gives the conformance report (kept for the result): a failed MUST rule stops the
+    publish stage unless the settings allow publishing anyway, which the report then records.
+    """
     encode_plan = ctx.need_plan()
-    ctx.report = validate_package(
+    verdict = check_package(
         encode_plan.out_dir,
         segment_duration=encode_plan.segment_duration,
         expected_duration=ctx.expected_duration,
         expected_variants=[r.name for r in encode_plan.rungs],
     )
+    ctx.report = verdict.validation
+    ctx.conformance = allow_anyway(verdict.conformance, ctx.request.settings.publish_nonconformant)
     if not ctx.report.ok:
         errors = ctx.report.errors
         raise ValidationFailed(f"package failed validation: {errors[0]}", "\n".join(errors))
@@ -210,7 +226,9 @@ def install(ctx: JobContext) -> None:
         encoder=encode_plan.encoder,
         warnings=ctx.trace.warnings,
         validation=ctx.report,
+        conformance=ctx.conformance,
         command=ctx.trace.command,
+        storyboard=ctx.storyboard,
     )
 
 
@@ -218,12 +236,19 @@ def publish(ctx: JobContext) -> None:
     """Send what is left of the package and the master (the publisher may have streamed the rest).
 
     A publish that fails or is cancelled leaves the encode as it is: the result records why, and the
-    package stays local so a retry only publishes.
+    package stays local so a retry only publishes. A package that breaks a MUST rule of its
+    conformance report is not published at all (no master is written) unless that was allowed.
     """
     if ctx.publisher is None or ctx.result is None or not ctx.result.output_dir:
         return
-    ctx.state(JobState.PUBLISHING)
     package = Path(ctx.result.output_dir)
+    conformance = ctx.result.conformance
+    if conformance is not None and conformance.blocks_publishing:
+        refusal = publish_refusal(conformance)
+        refused = {"status": "failed", "error": refusal.message, "error_detail": refusal.detail}
+        ctx.result = ctx.result.model_copy(update=refused)
+        return
+    ctx.state(JobState.PUBLISHING)
     try:
         published = ctx.publisher.finish(package)
     except CancelledError:
@@ -243,6 +268,9 @@ def publish(ctx: JobContext) -> None:
         ctx.result = ctx.result.model_copy(update=failed)
         return
     update: dict[str, object] = {"publish": published, "hls_url": published.hls_url}
+    if conformance is not None and conformance.overridden:
+        note = f"published although it breaks rules players need ({summary_line(conformance)})"
+        update["warnings"] = [*ctx.result.warnings, note]
     if not ctx.keep_local and remove_owned(package):
         update["output_dir"] = None
     ctx.result = ctx.result.model_copy(update=update)

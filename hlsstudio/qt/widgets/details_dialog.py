@@ -1,5 +1,6 @@
 """A job's full story: first in plain words (what happened, what to do next), then one click away the
-technical detail (FFmpeg's own words), the ffmpeg command, the validator's checks and the history."""
+rules players need and how the package did (conformance), the technical detail (FFmpeg's own words),
+the ffmpeg command, the validator's checks and the history."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import datetime
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QPlainTextEdit, QTabWidget, QVBoxLayout, QWidget
 
+from hlsstudio.core.hls.report import finding_lines, summary_line
 from hlsstudio.core.jobstore import JobRecord
 from hlsstudio.core.models import JobState
 from hlsstudio.qt import formatting
@@ -16,6 +18,8 @@ from hlsstudio.qt.job_status import status_text
 from hlsstudio.qt.plain_terms import failure_title, next_step
 
 TECHNICAL = "Technical detail"
+CONFORMANCE = "Conformance"
+_VERDICT_ORDER = {"fail": 0, "warn": 1, "pass": 2}
 
 
 def summary_text(record: JobRecord) -> str:
@@ -63,6 +67,28 @@ def validation_text(record: JobRecord) -> str:
     return "\n".join(lines)
 
 
+def conformance_text(record: JobRecord) -> str:
+    """Every rule players need, problems first: ✓/⚠/✗, what it asks and how the package did, where
+    the rule comes from, and what to do."""
+    report = record.result.conformance if record.result else None
+    if report is None:
+        return "No conformance report: the package was not finished."
+    count = len(report.must_failures)
+    rules = f"{count} rule{'' if count == 1 else 's'} players need"
+    lines = [f"Conformance: {summary_line(report)}"]
+    if report.overridden:
+        lines.append(f"The package breaks {rules}; publishing it anyway is allowed in Settings.")
+    elif count:
+        lines += [
+            f"The package breaks {rules}, so it is not published.",
+            "Fix what the ✗ rules say, or allow publishing anyway in Settings.",
+        ]
+    lines += ["Key: ✓ passed   ⚠ should be fixed   ✗ must be fixed", ""]
+    for finding in sorted(report.findings, key=lambda f: _VERDICT_ORDER[f.verdict]):
+        lines += finding_lines(finding)
+    return "\n".join(lines)
+
+
 def history_text(history: list[tuple[float, JobState, str | None]]) -> str:
     """The job's state transitions with times."""
     lines = []
@@ -88,6 +114,7 @@ class DetailsDialog(QDialog):
         command = record.result.command if record.result else []
         detail = record.error_detail or (record.result.error_detail if record.result else None)
         self.tabs.addTab(self._text(summary_text(record)), "Summary")
+        self.tabs.addTab(self._text(conformance_text(record)), CONFORMANCE)
         self.tabs.addTab(self._text(detail or "No technical detail."), TECHNICAL)
         self.tabs.addTab(
             self._text(shlex.join(command) if command else "No command was run."), "FFmpeg command"

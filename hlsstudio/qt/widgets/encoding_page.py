@@ -104,10 +104,7 @@ class EncodingPage(QWidget):
         self.concurrent = QSpinBox()
         self.concurrent.setRange(1, 8)
         self.concurrent.setValue(settings.concurrent_jobs)
-        self.keep_local = QCheckBox("Keep a copy on this computer after publishing")
-        self.keep_local.setChecked(settings.keep_local_after_publish)
-        self.auto_publish = QCheckBox("Publish automatically when a video has been encoded")
-        self.auto_publish.setChecked(settings.auto_publish)
+        self._publishing_boxes(settings)
         self.content_type = QComboBox()
         for kind in ContentType:
             self.content_type.addItem(kind.value.capitalize(), kind.value)
@@ -130,7 +127,21 @@ class EncodingPage(QWidget):
         form.addRow("New videos are:", self.content_type)
         form.addRow("", self.keep_local)
         form.addRow("", self.auto_publish)
+        form.addRow("", self.nonconformant)
         self._preset_tip()
+
+    def _publishing_boxes(self, settings: AppSettings) -> None:
+        self.keep_local = QCheckBox("Keep a copy on this computer after publishing")
+        self.keep_local.setChecked(settings.keep_local_after_publish)
+        self.auto_publish = QCheckBox("Publish automatically when a video has been encoded")
+        self.auto_publish.setChecked(settings.auto_publish)
+        self.nonconformant = QCheckBox("Publish even when a video breaks a rule players need")
+        self.nonconformant.setChecked(settings.encode.publish_nonconformant)
+        self.nonconformant.setToolTip(
+            "Off (recommended): a video whose conformance report shows a failed MUST rule is encoded and "
+            "kept, but not published (Details ▸ Conformance says why). On: it is published anyway, and "
+            "its report records that."
+        )
 
     def _preset_tip(self) -> None:
         advice = PRESET_ADVICE.get(self.preset.currentData(), "")
@@ -165,6 +176,7 @@ class EncodingPage(QWidget):
                 "preset": self.preset.currentData(),
                 "encoder": self.encoder.currentData(),
                 "thumbnail_interval": self.thumbnails.value(),
+                "publish_nonconformant": self.nonconformant.isChecked(),
             }
         )
         return {

@@ -15,7 +15,9 @@ FIELDS = ("name", "height", "video_kbps", "audio_kbps", "enabled")
 HEADERS = ("Name", "Height", "Video kbps", "Audio kbps", "On")
 ENABLED_COLUMN = FIELDS.index("enabled")
 INVALID_BACKGROUND = QColor(214, 69, 69, 70)
-STANDARD_RUNGS = {144: 300, 240: 500, 360: 800, 480: 1400, 540: 2000, 720: 2800, 900: 4000, 1080: 5000}
+STANDARD_RUNGS = {234: 80, 360: 800, 480: 1400, 540: 2000, 720: 2800, 900: 4000, 1080: 5000}
+"""Heights Add rung offers (the first one missing) and their video rates; 234p is the cellular rung."""
+CELLULAR_AUDIO_KBPS = 40
 _ROOT = QModelIndex()
 
 
@@ -104,7 +106,13 @@ class LadderModel(QAbstractTableModel):
         kbps = STANDARD_RUNGS.get(height, 6000)
         self.beginInsertRows(QModelIndex(), len(self._rows), len(self._rows))
         self._rows.append(
-            {"name": f"{height}p", "height": height, "video_kbps": kbps, "audio_kbps": 128, "enabled": True}
+            {
+                "name": f"{height}p",
+                "height": height,
+                "video_kbps": kbps,
+                "audio_kbps": CELLULAR_AUDIO_KBPS if height == min(STANDARD_RUNGS) else 128,
+                "enabled": True,
+            }
         )
         self.endInsertRows()
         self.changed.emit()
