@@ -6,9 +6,10 @@ bench/results/summary.json. A benchmark that fails, or leaves no fresh results f
 such and the others still run. Nothing here judges a figure beyond comparing it with its goal.
 
 Run: ``.venv/bin/python bench/run_all.py [--rounds N] [--only a,b] [--skip a,b] [--pass NAME=ARGS]``.
-With the defaults, the benchmarks of this folder other than transcode_vs_per_rung take about 15 to 20
-minutes on 2 cores; transcode_vs_per_rung adds its own time (it waits for a quiet machine before each
-run).
+With the defaults, the benchmarks of this folder other than transcode_vs_per_rung and mobile_startup
+take about 15 to 20 minutes on 2 cores; transcode_vs_per_rung adds its own time (it waits for a quiet
+machine before each run), mobile_startup about 15 to 20 minutes (two encodes, then 12 plays in
+Chromium).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ BENCHMARKS = (
     "pipelined_publish",
     "gui_drop_200",
     "memory_peak",
+    "mobile_startup",
 )
 HEADERS = ["benchmark", "figure", "value", "goal", "met"]
 
