@@ -238,15 +238,24 @@ def build_package(
 ) -> Path:
     """Turn ``source`` into a package at ``out_dir`` with the app's pipeline; returns its master playlist.
 
-    ``rungs``: (name, height, video kbps) of the ladder asked for. The package may hold more variants
-    than that (what the app adds on its own): read them from the master with ``master_variants``.
+    ``rungs``: (name, height, video kbps) of the ladder asked for; none: the app's default ladder (the
+    default package: cellular rung first, short first segments when ``segment_seconds`` allows). The
+    package may hold more variants than that (what the app adds on its own): read them from the
+    master with ``master_variants``.
     """
+    from hlsstudio.core.ladder import default_ladder
     from hlsstudio.core.models import EncodeSettings, Ladder, Rung
     from hlsstudio.core.pipeline import transcode
     from hlsstudio.core.toolchain import locate_toolchain
 
-    ladder = Ladder(
-        rungs=[Rung(name=name, height=h, video_kbps=kbps, audio_kbps=audio_kbps) for name, h, kbps in rungs]
+    ladder = (
+        Ladder(
+            rungs=[
+                Rung(name=name, height=h, video_kbps=kbps, audio_kbps=audio_kbps) for name, h, kbps in rungs
+            ]
+        )
+        if rungs
+        else default_ladder()
     )
     settings = EncodeSettings(segment_duration=segment_seconds, preset="ultrafast")
     result = transcode(source, out_dir, ladder=ladder, settings=settings, toolchain=locate_toolchain())

@@ -35,9 +35,9 @@ from tests.mediasamples import MediaSet
 
 pytestmark = [pytest.mark.player, pytest.mark.slow]
 
-SEGMENT_SECONDS = 2
-# (name, height, video kbps) of the ladder asked for
-RUNGS = (("180p", 180, 300), ("360p", 360, 800), ("540p", 540, 1500))
+SEGMENT_SECONDS = 6  # the default: 2 s first segments, then 6 s (fast start)
+# the default package: the app's default ladder, as a 540p source gets it
+DEFAULT_HEIGHTS = {234, 360, 480}
 WAIT = 30.0
 
 
@@ -57,7 +57,7 @@ def packages_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def package_dir(media: MediaSet, packages_root: Path) -> Path:
     """The package under test, served as /pkg/good/."""
     source = media.clip(width=960, height=540, fps=25, duration=12.0, pattern="testsrc2")
-    return build_package(source, packages_root / "good", RUNGS, segment_seconds=SEGMENT_SECONDS).parent
+    return build_package(source, packages_root / "good", (), segment_seconds=SEGMENT_SECONDS).parent
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +93,8 @@ def test_package_plays_every_level_and_follows_forced_switches(
     package_dir: Path, server: PackageServer, browser: Browser
 ) -> None:
     variants = master_variants(package_dir / "master.m3u8")
-    assert {h for _, h, _ in RUNGS} <= {v.height for v in variants}, variants
+    assert {v.height for v in variants} == DEFAULT_HEIGHTS, variants
+    assert variants[0].height == min(DEFAULT_HEIGHTS)  # the cellular rung first: fast start
     top = len(variants) - 1
     page = browser.open(server.player_url(server.package_url("good/master.m3u8"), start_level=top))
 
