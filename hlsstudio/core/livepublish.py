@@ -182,11 +182,18 @@ class LivePublisher:
     def finish(self, package_dir: Path) -> PublishResult:
         """Upload what is left of the finished package, then the master; the publish result.
 
-        Raises StorageError (master not written), LiveTitleError or CancelledError.
+        Raises StorageError (master not written), LiveTitleError or CancelledError. Whatever happens,
+        the upload threads are gone when it returns.
         """
         self.stop_watching()
-        self.check_live()
-        self.remember(package_dir)
+        try:
+            self.check_live()
+            self.remember(package_dir)
+            return self._complete(package_dir)
+        finally:
+            self._pool.shutdown(wait=True)
+
+    def _complete(self, package_dir: Path) -> PublishResult:
         _, failures = self.drain()
         raise_failures(failures)  # a segment that failed while encoding: stop before sending more
         files = package_files(package_dir)
@@ -203,8 +210,17 @@ class LivePublisher:
         raise_failures(failures)
         sent_names = {item.name for item in sent}
         uploaded = [f for f in files[:-1] if f.name in sent_names]
+        return complete_publish(self._ctx, files, uploaded, started=self._started, content=self.content)
+
+    def close(self, package_dir: Path) -> None:
+        """Stop without publishing: uploads in flight end and are kept, the package remembers its
+        build (a later publish of it resumes there), the upload threads go. No master is written."""
+        self.stop_watching()
         try:
-            return complete_publish(self._ctx, files, uploaded, started=self._started, content=self.content)
+            self.remember(package_dir)
+            with self._lock:
+                submitted = list(self._submitted.values())
+            wait([future for _, future in submitted])
         finally:
             self._pool.shutdown(wait=True)
 

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from hlsstudio.core.builds import build_created_at
+from hlsstudio.core.jobs.work import publishes_own_title
 from hlsstudio.core.jobstore import JobRecord
 from hlsstudio.core.manage import PublishedContent, list_published
 from hlsstudio.core.settings import DestinationSettings
@@ -38,8 +39,8 @@ def when_published(title: PublishedContent) -> str:
 
 
 def replacing(records: Sequence[JobRecord], live: Live) -> list[JobRecord]:
-    """The jobs among ``records`` whose publish would replace a live title (not their own URL)."""
-    return [r for r in records if key_of(r) in live and not r.hls_url]
+    """The jobs among ``records`` whose publish would replace a live title (not one they published)."""
+    return [r for r in records if key_of(r) in live and not publishes_own_title(r)]
 
 
 def keep_confirmed(

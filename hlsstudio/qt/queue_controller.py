@@ -273,8 +273,12 @@ class QueueController(QObject):
         return "Paused: no new job starts. Press Start to go on."
 
     def allow_replace(self, ids: list[int]) -> None:
-        """Let these jobs' publish replace their live title (the user confirmed it)."""
+        """Let these jobs' publish replace the live title each names now (the user confirmed it)."""
         self.service.allow_replace(ids)
+
+    def withhold_replace(self, ids: list[int]) -> None:
+        """Take back an earlier yes to replacing a live title."""
+        self.service.withhold_replace(ids)
 
     def schedule(self) -> None:
         """Start READY jobs while the queue runs and encode slots are free."""

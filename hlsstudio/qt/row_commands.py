@@ -50,8 +50,11 @@ class RowCommands:
     def _confirmed(self, records: list[JobRecord]) -> list[JobRecord]:
         """``records`` less those whose publish would replace a live title and the user said no; the
         ones confirmed may replace it."""
-        kept = keep_confirmed(records, self.controller.live, self.window.confirm)
-        self.controller.allow_replace([r.id for r in replacing(kept, self.controller.live)])
+        live = self.controller.live
+        kept = keep_confirmed(records, live, self.window.confirm)
+        kept_ids = {r.id for r in kept}
+        self.controller.allow_replace([r.id for r in replacing(kept, live)])
+        self.controller.withhold_replace([r.id for r in replacing(records, live) if r.id not in kept_ids])
         return kept
 
     def start(self) -> bool:

@@ -362,12 +362,15 @@ def test_listing_a_higher_variant_first_is_a_warning(copy: Path) -> None:
 
 
 def test_a_peak_above_twice_the_average_is_a_warning(copy: Path) -> None:
-    edit(
-        copy / "stream_180p.m3u8",
-        lambda text: text.replace(
-            "#EXTINF:2.000000,\nstream_180p_000.ts", "#EXTINF:0.500000,\nstream_180p_000.ts"
-        ),
-    )
+    # two segments said to last 0.5 s each: a run of 1 s (half the target duration) holds 4 s of bits
+    def squeeze(text: str) -> str:
+        for n in ("000", "001"):
+            text = text.replace(
+                f"#EXTINF:2.000000,\nstream_180p_{n}.ts", f"#EXTINF:0.500000,\nstream_180p_{n}.ts"
+            )
+        return text
+
+    edit(copy / "stream_180p.m3u8", squeeze)
     found = finding(judge(copy), "peak-to-average")
     assert found.verdict == "warn" and "stream_180p.m3u8 peaks at" in found.message
 

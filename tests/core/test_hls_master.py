@@ -15,6 +15,7 @@ from hlsstudio.core.hls.master import (
     MasterVariantSpec,
     finalize_master,
     measure_playlist,
+    measure_rates,
     render_master,
 )
 from hlsstudio.core.models import VariantResult
@@ -149,3 +150,18 @@ def test_render_master_formats_frame_rate_and_omits_it_when_unknown() -> None:
     )
     assert lines[4] == "stream_720p.m3u8"
     assert "FRAME-RATE" not in lines[5]
+
+
+def test_peak_is_apples_peak_segment_bit_rate_not_a_short_last_segment() -> None:
+    # 6 s segments at 150 kb/s, then a 0.2 s last segment that is mostly its keyframe (240 kb/s alone)
+    six = (round(150_000 * 6 / 8), 6.0)
+    tail = (6_000, 0.2)
+    peak, average = measure_rates([six, six, tail])
+    bits = 8 * (six[0] + tail[0])
+    assert peak == math.ceil(bits / 6.2)  # the tail is measured with the segment before it
+    assert peak < 160_000 and average < 160_000
+    # runs of 0.5-1.5 x the target duration: two 2 s segments (4 s) can form the peak run
+    short = [(50_000, 2.0), (50_000, 2.0), (10_000, 6.0)]
+    assert measure_rates(short)[0] == math.ceil(8 * 100_000 / 4.0)
+    # a playlist shorter than half its target: the whole playlist is the run
+    assert measure_rates([(1_000, 1.0)]) == (8_000, 8_000)

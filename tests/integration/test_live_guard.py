@@ -95,3 +95,37 @@ def test_the_job_that_published_a_title_may_publish_it_again(clip: Path, tmp_pat
         assert record.state is S.DONE and record.error is None
     finally:
         service.store.close()
+
+
+def test_a_yes_is_for_one_title_and_can_be_taken_back(clip: Path, tmp_path: Path) -> None:
+    service, _ = make_service(tmp_path, destination=local_destination(tmp_path), auto_publish=True)
+    try:
+        ids = [service.add([clip])[0].id for _ in range(2)]
+        for job_id, name in zip(ids, ("film-a", "film-b"), strict=True):
+            service.update(job_id, content_id=name)
+        assert service.start()
+        a, b = ids
+        assert get(service, a).hls_url and get(service, b).hls_url
+        master_b = next(p for p in (tmp_path / "published").rglob(layout.MASTER) if p.parent.name == "film-b")
+        live_b = master_b.read_bytes()
+
+        # a published job renamed to another live title: its own URL is no permission for that one
+        service.update(a, content_id="film-b")
+        assert not work.publishes_own_title(get(service, a))
+        assert service.publish([a]) == 1
+        record = get(service, a)
+        assert record.state is S.PUBLISH_FAILED and record.error and "'film-b' is live" in record.error
+        assert master_b.read_bytes() == live_b
+
+        # a yes given for film-b does not carry over to another id, and can be taken back
+        service.allow_replace([a])
+        service.update(a, content_id="film-c")
+        service.update(a, content_id="film-b")  # back to the confirmed title: still confirmed
+        service.withhold_replace([a])
+        assert service.publish([a]) == 1
+        assert get(service, a).state is S.PUBLISH_FAILED and master_b.read_bytes() == live_b
+        service.allow_replace([a])
+        assert service.publish([a]) == 1
+        assert get(service, a).state is S.DONE and master_b.read_bytes() != live_b
+    finally:
+        service.store.close()

@@ -96,14 +96,35 @@ def playlist_name_for(name: str) -> str:
 def measure_rates(segments: list[tuple[int, float]]) -> tuple[int, int]:
     """(peak, average) bits per second of (size in bytes, EXTINF seconds) pairs, rounded up.
 
-    Peak is the largest per-segment rate (segments without duration are skipped); average is
-    all bits over the total duration (0 when the total duration is 0).
+    Peak is the peak segment bit rate as Apple's HLS Authoring Specification defines it: the largest
+    bit rate of any run of consecutive segments lasting 0.5 to 1.5 times the target duration (the
+    longest segment, rounded). So a short last segment, which starts with a keyframe and is mostly
+    that keyframe, is measured with the segment before it rather than alone. When no run qualifies
+    (a playlist shorter than half its target), the whole playlist is the run. Average is all bits
+    over the total duration (0 when the total duration is 0).
     """
-    peak = max((size * 8 / duration for size, duration in segments if duration > 0), default=0.0)
-    total_duration = sum(duration for _, duration in segments)
-    total_bits = 8 * sum(size for size, _ in segments)
+    timed = [(size, duration) for size, duration in segments if duration > 0]
+    total_duration = sum(duration for _, duration in timed)
+    total_bits = 8 * sum(size for size, _ in timed)
     average = total_bits / total_duration if total_duration > 0 else 0.0
-    return math.ceil(peak), math.ceil(average)
+    return math.ceil(_peak_rate(timed, average)), math.ceil(average)
+
+
+def _peak_rate(timed: list[tuple[int, float]], average: float) -> float:
+    if not timed:
+        return 0.0
+    target = max(math.floor(duration + 0.5) for _, duration in timed)
+    low, high = 0.5 * target, 1.5 * target
+    peak = 0.0
+    for start in range(len(timed)):
+        bits, seconds = 0, 0.0
+        for size, duration in timed[start:]:
+            bits, seconds = bits + 8 * size, seconds + duration
+            if seconds > high + 1e-9:
+                break
+            if seconds >= low - 1e-9:
+                peak = max(peak, bits / seconds)
+    return peak if peak > 0 else average
 
 
 def measure_playlist(path: Path) -> PlaylistMeasure:

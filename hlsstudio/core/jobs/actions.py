@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from hlsstudio.core.errors import CancelledError, LiveTitleError, NonconformantPackage
+from hlsstudio.core.errors import CancelledError, HlsStudioError, LiveTitleError, NonconformantPackage
 from hlsstudio.core.hls.report import allow_anyway, publish_refusal
 from hlsstudio.core.jobs import events as ev
 from hlsstudio.core.jobs import work
@@ -42,7 +42,7 @@ class JobActions:
     _encodes: dict[int, tuple[threading.Event, Path]]
     _probing_now: set[int]
     _awaiting: dict[int, JobRecord]
-    _replace_ok: set[int]
+    _replace_ok: dict[int, tuple[str, str]]
     replace_live: bool
     await_probe: Callable[[Sequence[JobRecord]], None]
     transition: Callable[..., JobRecord | None]
@@ -118,8 +118,10 @@ class JobActions:
     def _publish_work(self, job_id: int, cancel: threading.Event) -> PublishResult:
         record = self.store.get(job_id)
         folder = work.intact_package(record) if record is not None else None
-        if record is None or folder is None:
-            raise CancelledError("the job or its package is gone")
+        if record is None:
+            raise CancelledError("the job is gone")
+        if folder is None:
+            raise HlsStudioError("the local package is gone: retry to encode it again")
         self.bus.emit(ev.PublishStarted(job_id))
         settings = self.settings
         report = record.result.conformance if record.result is not None else None
@@ -165,14 +167,23 @@ class JobActions:
 
     def may_replace(self, record: JobRecord) -> bool:
         """Whether this job's publish may replace a live title: allowed for every job (``--replace``),
-        confirmed for this one, or the title is this job's own earlier publish."""
-        return self.replace_live or record.id in self._replace_ok or bool(record.hls_url)
+        confirmed for this job and the title it names now, or the title is this job's own earlier
+        publish (its URL is that title's)."""
+        key = (record.content_type.value, record.content_id)
+        confirmed = self._replace_ok.get(record.id) == key
+        return self.replace_live or confirmed or work.publishes_own_title(record)
 
     def allow_replace(self, ids: Sequence[int]) -> None:
-        """Let these jobs' automatic publish replace their live title (the user confirmed it); the
-        others' publish stops before replacing a live title ("not published"), so only a confirmed
-        Publish replaces it."""
-        self._replace_ok.update(ids)
+        """Let these jobs' publish replace the live title each names now (the user confirmed it); a
+        job whose content type or id changes afterwards must be confirmed again. Without it, a publish
+        stops before replacing a live title ("not published")."""
+        for record in self.store.get_many(list(ids)):
+            self._replace_ok[record.id] = (record.content_type.value, record.content_id)
+
+    def withhold_replace(self, ids: Sequence[int]) -> None:
+        """Take back an earlier yes: these jobs' publish may no longer replace a live title."""
+        for job_id in ids:
+            self._replace_ok.pop(job_id, None)
 
     def remove(self, ids: Sequence[int]) -> None:
         """Cancel what runs and take the jobs out of the queue and the history."""

@@ -59,7 +59,7 @@ class JobService(JobActions):
         self.store, self.executor, self.settings, self.owner = store, executor, settings, owner
         self.adopt = adopt
         self.replace_live = False  # True: any job may replace a live title (``--replace``)
-        self._replace_ok: set[int] = set()
+        self._replace_ok: dict[int, tuple[str, str]] = {}  # job -> the title it may replace
         self.bus = ev.EventBus()
         self._lock = threading.RLock()
         self._encodes: dict[int, tuple[threading.Event, Path]] = {}

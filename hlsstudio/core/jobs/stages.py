@@ -244,6 +244,7 @@ def publish(ctx: JobContext) -> None:
     package = Path(ctx.result.output_dir)
     conformance = ctx.result.conformance
     if conformance is not None and conformance.blocks_publishing:
+        ctx.publisher.close(package)  # what streamed stays for the publish that is allowed later
         refusal = publish_refusal(conformance)
         refused = {"status": "failed", "error": refusal.message, "error_detail": refusal.detail}
         ctx.result = ctx.result.model_copy(update=refused)

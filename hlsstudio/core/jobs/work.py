@@ -33,7 +33,7 @@ from hlsstudio.core.pipeline import publish_package_dir, run_job
 from hlsstudio.core.probe import probe_file
 from hlsstudio.core.publish import ProgressCallback, PublishOptions
 from hlsstudio.core.settings import AppSettings, DestinationSettings
-from hlsstudio.core.storage.base import CONTENT_ID_RE
+from hlsstudio.core.storage.base import CONTENT_ID_RE, content_prefix
 from hlsstudio.core.storage.config import destination_from_settings
 from hlsstudio.core.toolchain import Toolchain, find_binary
 
@@ -90,6 +90,15 @@ def intact_package(record: JobRecord) -> Path | None:
     """The job's finished local package when it is still complete on disk (its master is there)."""
     folder = package_dir(record)
     return folder if folder is not None and (folder / layout.MASTER).is_file() else None
+
+
+def publishes_own_title(record: JobRecord) -> bool:
+    """True when the job's public URL is the master of the title it names now (it published that
+    title itself, and its content type and id were not changed since)."""
+    if not record.hls_url or not CONTENT_ID_RE.fullmatch(record.content_id):
+        return False
+    master = content_prefix(record.content_type, record.content_id) + layout.MASTER
+    return record.hls_url.endswith("/" + master)
 
 
 def final_state(result: JobResult) -> JobState:
