@@ -44,6 +44,13 @@ def add_transcode_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--encoder", choices=("auto", "libx264", "nvenc"), help="video encoder")
     parser.add_argument("--ladder", type=Path, metavar="PRESET.json", help="ladder preset file")
     parser.add_argument("--thumbnail-interval", type=float, metavar="S", help="seconds between thumbnails")
+    parser.add_argument(
+        "--no-subtitles",
+        dest="subtitles",
+        action="store_false",
+        default=None,
+        help="carry no subtitle track (default: every text track, and files named after the source)",
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
@@ -101,6 +108,7 @@ def request_settings(args: argparse.Namespace) -> tuple[Ladder, EncodeSettings]:
             ("encoder", args.encoder),
             ("thumbnail_interval", args.thumbnail_interval),
             ("publish_nonconformant", getattr(args, "publish_nonconformant", None)),
+            ("subtitles", getattr(args, "subtitles", None)),
         )
         if value is not None
     }

@@ -22,6 +22,7 @@ from hlsstudio.core import layout
 from hlsstudio.core.framerate import rate_text
 from hlsstudio.core.models import MediaInfo, PlannedRung
 from hlsstudio.core.storyboard import TileGrid
+from hlsstudio.core.subtitles.tracks import SubtitleSource
 
 VideoEncoder = Literal["libx264", "h264_nvenc"]
 AUDIO_SAMPLE_RATE = 48_000
@@ -64,6 +65,7 @@ class EncodePlan(BaseModel):
     init_segments: int = 0
     """Fast start: this many first segments together last one ``segment_duration`` (0: none)."""
     storyboard: TileGrid | None = None  # sprite sheets packed from the thumbnails (None: none)
+    subtitles: list[SubtitleSource] = []  # written as WebVTT renditions after the encode
 
     @property
     def first_segment_duration(self) -> float | None:

@@ -46,6 +46,7 @@ class SubtitleStream(BaseModel):
 
     codec: str
     language: str | None = None
+    text: bool = False  # text (carried as WebVTT), not pictures (PGS, DVB, VobSub: left out)
 
 
 class MediaInfo(BaseModel):
@@ -246,6 +247,7 @@ class EncodeSettings(BaseModel):
     first_segment_duration: float | None = Field(default=2.0, ge=1.0, le=10.0)
     """Fast start: the first segments last this long (``-hls_init_time``); None: all are equal."""
     storyboard: bool = True  # sprite sheets + a WebVTT storyboard beside the loose thumbnails
+    subtitles: bool = True  # carry the text subtitle tracks (embedded, and files beside the source)
     publish_nonconformant: bool = False  # publish despite a failed MUST rule (the report records it)
 
     @field_validator("preset")

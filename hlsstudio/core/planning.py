@@ -9,6 +9,7 @@ from hlsstudio.core.framerate import output_rate
 from hlsstudio.core.ladder import plan_ladder_noted
 from hlsstudio.core.models import EncodeSettings, Ladder, MediaInfo
 from hlsstudio.core.storyboard import tile_grid
+from hlsstudio.core.subtitles.tracks import plan_subtitles
 from hlsstudio.core.toolchain import Capabilities
 
 
@@ -55,7 +56,8 @@ def build_plan(
         if deinterlace is None:
             warnings.append("interlaced source but this FFmpeg has no deinterlacer: combing will show")
     rungs, notes = plan_ladder_noted(info, ladder, float(rate))
-    warnings += notes
+    subtitles, subtitle_notes = plan_subtitles(info, settings.subtitles)
+    warnings += notes + subtitle_notes
     top = max(rungs, key=lambda r: r.width * r.height)
     plan = EncodePlan(
         source=Path(info.path),
@@ -74,5 +76,6 @@ def build_plan(
         poster_at=poster_time(info.duration),
         init_segments=init_segments(settings.segment_duration, settings.first_segment_duration),
         storyboard=tile_grid(top.width, top.height) if settings.storyboard else None,
+        subtitles=subtitles,
     )
     return plan, warnings

@@ -13,6 +13,7 @@ from hlsstudio.core.errors import ProbeError
 from hlsstudio.core.framerate import output_rate, parse_rate, rate_text
 from hlsstudio.core.models import AudioStream, MediaInfo, SubtitleStream
 from hlsstudio.core.proc import TimedOut, run_bounded
+from hlsstudio.core.subtitles.embedded import is_text_codec
 
 PROBE_TIMEOUT = 30.0
 VFR_SAMPLE_PACKETS = 300
@@ -269,6 +270,7 @@ def parse_probe(doc: Json, path: str, size: int, packet_times: list[float] | Non
             SubtitleStream(
                 codec=str(s.get("codec_name") or "unknown"),
                 language=(s.get("tags") or {}).get("language"),
+                text=is_text_codec(str(s.get("codec_name") or "")),
             )
             for s in streams
             if s.get("codec_type") == "subtitle"
@@ -311,8 +313,11 @@ def source_warnings(info: MediaInfo, video: Json | None = None) -> list[str]:
         )
     if not info.audio_streams:
         warnings.append("no audio: renditions will be video-only")
-    if info.subtitle_streams:
-        warnings.append("subtitles are not carried over")
+    images = [s.codec for s in info.subtitle_streams if not is_text_codec(s.codec)]
+    if images:
+        warnings.append(
+            f"image subtitles ({', '.join(sorted(set(images)))}) can't be converted to text: skipped"
+        )
     return warnings
 
 

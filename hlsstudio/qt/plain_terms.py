@@ -267,7 +267,8 @@ WARNING_REWRITES: tuple[tuple[str, str], ...] = (
     (r"odd frame size (\d+)x(\d+): output sizes are rounded to even",
      r"Odd picture size \1×\2: the output sizes are rounded to even numbers."),
     (r"no audio: renditions will be video-only", "No sound: the output will be silent."),
-    (r"subtitles are not carried over", "Subtitles are not carried over to the output."),
+    (r"image subtitles \(([^)]*)\) can't be converted to text: skipped",
+     r"Picture-based subtitles (\1) can't be turned into text subtitles: they are left out."),
 )  # fmt: skip
 TRACKS_RE = re.compile(r"(\d+) audio tracks: only track (\d+)(?: \(([^)]*)\))? is used")
 

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from hlsstudio.core.errors import ProbeError
-from hlsstudio.core.models import MediaInfo
-from hlsstudio.core.probe import is_vfr, parse_probe
+from hlsstudio.core.models import MediaInfo, SubtitleStream
+from hlsstudio.core.probe import is_vfr, parse_probe, source_warnings
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "probe"
 UNUSABLE = ("audio_only", "cover_art_mp3", "no_decoder")
@@ -326,10 +326,16 @@ def test_4k() -> None:
     assert (info.width, info.height, info.audio_streams) == (3840, 2160, [])
 
 
-def test_subtitles_are_listed_and_dropped_with_a_warning() -> None:
+def test_text_subtitles_are_listed_without_a_warning_and_image_ones_with_one() -> None:
     info = parse_saved("subtitled")
     assert [(s.codec, s.language) for s in info.subtitle_streams] == [("subrip", "eng")]
-    assert "subtitles are not carried over" in info.warnings
+    assert not any("subtitles" in w for w in info.warnings)  # text subtitles are carried
+    pgs = info.model_copy(
+        update={"subtitle_streams": [*info.subtitle_streams, SubtitleStream(codec="hdmv_pgs_subtitle")]}
+    )
+    assert "image subtitles (hdmv_pgs_subtitle) can't be converted to text: skipped" in source_warnings(
+        pgs, {}
+    )
 
 
 def test_webm_and_matroska_are_told_apart() -> None:

@@ -215,14 +215,17 @@ def render_master(
     *,
     no_captions: bool = True,
     video_range: str = VIDEO_RANGE,
+    media: Sequence[str] = (),
+    subtitles_group: str = "subs",
 ) -> str:
-    """Master playlist text: ``variants`` (EXT-X-STREAM-INF) then ``iframes``, in the order given.
+    """Master playlist text: ``media`` (EXT-X-MEDIA lines of the subtitle group), ``variants``
+    (EXT-X-STREAM-INF, each naming that group when there is one) then ``iframes``, in the order given.
 
     ``no_captions`` says the variants carry no closed captions (CLOSED-CAPTIONS=NONE on each);
     False leaves the attribute out.
     """
     version = MASTER_VERSION_WITH_IFRAMES if iframes else MASTER_VERSION
-    lines = ["#EXTM3U", f"#EXT-X-VERSION:{version}", "#EXT-X-INDEPENDENT-SEGMENTS"]
+    lines = ["#EXTM3U", f"#EXT-X-VERSION:{version}", "#EXT-X-INDEPENDENT-SEGMENTS", *media]
     for variant in variants:
         attributes = [
             f"BANDWIDTH={variant.bandwidth}",
@@ -235,6 +238,8 @@ def render_master(
         attributes.append(f"VIDEO-RANGE={video_range}")
         if no_captions:
             attributes.append("CLOSED-CAPTIONS=NONE")
+        if media:
+            attributes.append(f'SUBTITLES="{subtitles_group}"')
         lines.append("#EXT-X-STREAM-INF:" + ",".join(attributes))
         lines.append(variant.playlist)
     for iframe in iframes:
@@ -274,7 +279,11 @@ def _same_folder(spec: MasterVariantSpec) -> None:
 
 
 def finalize_master(
-    package_dir: Path, variants: list[MasterVariantSpec], *, master_name: str = MASTER_NAME
+    package_dir: Path,
+    variants: list[MasterVariantSpec],
+    *,
+    master_name: str = MASTER_NAME,
+    media: Sequence[str] = (),
 ) -> list[VariantResult]:
     """Measure every variant, write its I-frame playlist, then (re)write ``package_dir/master_name``.
 
@@ -301,6 +310,6 @@ def finalize_master(
     by_rate = sorted(measured, key=lambda item: (item[0].bandwidth, item[3]))
     results = [result for result, _, _, _ in by_rate]
     iframes = [iframe for _, iframe, _, _ in sorted(measured, key=lambda item: (item[1].bandwidth, item[3]))]
-    text = render_master(results, iframes, no_captions=not captioned)
+    text = render_master(results, iframes, no_captions=not captioned, media=media)
     write_atomically(package_dir / master_name, text)
     return results

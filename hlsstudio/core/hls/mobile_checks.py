@@ -23,6 +23,7 @@ from hlsstudio.core.hls.facts import PackageFacts, RenditionFacts
 from hlsstudio.core.hls.master import measure_rates
 from hlsstudio.core.hls.playlists import is_local_uri, resolve_uri
 from hlsstudio.core.hls.storyboard_check import check_storyboard
+from hlsstudio.core.hls.subtitle_check import check_subtitles
 from hlsstudio.core.models import ValidationCheck
 
 CELLULAR_PEAK = 192_000
@@ -391,4 +392,5 @@ def mobile_checks(facts: PackageFacts) -> list[ValidationCheck]:
         check_iframe_streams(facts, extras),
         check_iframe_playlists(facts, extras),
         check_storyboard(facts.package_dir),
+        check_subtitles(facts.package_dir, facts.master_name),
     ]

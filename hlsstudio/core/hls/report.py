@@ -102,6 +102,11 @@ RULES: tuple[Rule, ...] = (
     Rule("storyboard", "Seek-bar previews: thumbnails.vtt points at tiles of sprite sheets in the package",
          "Shaka, Video.js, JW Player (seek-bar previews)", "should", ("storyboard",),
          "Turn on the storyboard (seek-bar previews) in Settings, then encode the video again."),
+    Rule("subtitle-renditions", "Every subtitle track listed in the master is in the package, in step "
+         "with the video, with the timestamp map that lines its cues up with the picture, and a valid "
+         "language tag",
+         "HLS Authoring Spec 5.3 (WebVTT) · RFC 8216 3.5, 4.3.4.1 · hls.js, Media3", "must", ("subtitles",),
+         "Encode the video again; if a subtitle file is at fault, fix or remove it first."),
 )  # fmt: skip
 
 NOT_YET_WRITTEN: dict[str, str] = {}

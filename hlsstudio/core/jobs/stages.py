@@ -39,6 +39,7 @@ from hlsstudio.core.planning import build_plan, choose_encoder
 from hlsstudio.core.probe import probe_file
 from hlsstudio.core.proc import TimedOut, run_bounded
 from hlsstudio.core.runner import RunOutcome, run_ffmpeg
+from hlsstudio.core.subtitles.tracks import write_subtitles
 
 log = logging.getLogger(__name__)
 
@@ -160,8 +161,8 @@ def _expected_duration(ctx: JobContext) -> float:
 
 
 def finalize(ctx: JobContext) -> None:
-    """Poster (if the encode could not make it), truncation check, complete fast-start playlists and
-    the storyboard, measured master playlist."""
+    """Poster (if the encode could not make it), truncation check, complete fast-start playlists, the
+    storyboard, subtitle renditions, measured master playlist."""
     poster_problem = _make_poster(ctx)
     if poster_problem:
         ctx.trace.warnings.append(poster_problem)
@@ -173,6 +174,11 @@ def finalize(ctx: JobContext) -> None:
     )
     if storyboard_problem:
         ctx.trace.warnings.append(storyboard_problem)
+    first_playlist = encode_plan.out_dir / layout.playlist_name(encode_plan.rungs[0].name)
+    subtitles = write_subtitles(
+        encode_plan.subtitles, encode_plan.out_dir, first_playlist, ctx.toolchain.ffmpeg, encode_plan.source
+    )
+    ctx.trace.warnings.extend(subtitles.warnings)
     specs = [
         MasterVariantSpec(
             name=r.name,
@@ -184,7 +190,7 @@ def finalize(ctx: JobContext) -> None:
         )
         for r in encode_plan.rungs
     ]
-    ctx.variants = finalize_master(encode_plan.out_dir, specs)
+    ctx.variants = finalize_master(encode_plan.out_dir, specs, media=subtitles.media)
 
 
 def validate(ctx: JobContext) -> None:

@@ -127,6 +127,7 @@ class EncodingPage(QWidget):
         form.addRow("New videos are:", self.content_type)
         form.addRow("", self.keep_local)
         form.addRow("", self.auto_publish)
+        form.addRow("", self.subtitles)
         form.addRow("", self.nonconformant)
         self._preset_tip()
 
@@ -135,6 +136,12 @@ class EncodingPage(QWidget):
         self.keep_local.setChecked(settings.keep_local_after_publish)
         self.auto_publish = QCheckBox("Publish automatically when a video has been encoded")
         self.auto_publish.setChecked(settings.auto_publish)
+        self.subtitles = QCheckBox("Carry subtitles (text tracks, and subtitle files named after the video)")
+        self.subtitles.setChecked(settings.encode.subtitles)
+        self.subtitles.setToolTip(
+            "Every text subtitle track of a video, and files beside it such as film.fr.srt or "
+            "film.en.sdh.srt, become subtitle tracks viewers can pick. Picture subtitles are left out."
+        )
         self.nonconformant = QCheckBox("Publish even when a video breaks a rule players need")
         self.nonconformant.setChecked(settings.encode.publish_nonconformant)
         self.nonconformant.setToolTip(
@@ -177,6 +184,7 @@ class EncodingPage(QWidget):
                 "encoder": self.encoder.currentData(),
                 "thumbnail_interval": self.thumbnails.value(),
                 "publish_nonconformant": self.nonconformant.isChecked(),
+                "subtitles": self.subtitles.isChecked(),
             }
         )
         return {
