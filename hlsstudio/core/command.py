@@ -207,11 +207,11 @@ def _encoder_common(plan: EncodePlan) -> list[str]:
             "-rc:v", "vbr", "-forced-idr:v", "1", "-no-scenecut:v", "1", "-strict_gop:v", "1"]  # fmt: skip
 
 
-def _audio_args(plan: EncodePlan) -> list[str]:
+def _audio_args(plan: EncodePlan, rungs: list[PlannedRung] | None = None) -> list[str]:
     if plan.audio_index is None:
         return []
     args = ["-c:a", "aac", "-profile:a", "aac_low", "-ar", str(AUDIO_SAMPLE_RATE)]
-    for i, rung in enumerate(plan.rungs):
+    for i, rung in enumerate(plan.rungs if rungs is None else rungs):
         channels = "1" if rung.audio_kbps <= MONO_AUDIO_KBPS else "2"
         args += [f"-b:a:{i}", f"{rung.audio_kbps}k", f"-ac:a:{i}", channels]
     return args
@@ -226,6 +226,38 @@ def var_stream_map(plan: EncodePlan) -> str:
 
 
 def _hls_output(plan: EncodePlan) -> list[str]:
+    """The HLS output(s): one muxer for every rung (``-var_stream_map``), or with fast start one
+    muxer per rung (the muxer keeps its short-first-segment timing in state shared by all its
+    variants, and with several variants it was measured to miss cuts: 4 s and 8 s segments)."""
+    if plan.first_segment_duration is not None:
+        return [arg for i, rung in enumerate(plan.rungs) for arg in _rung_output(plan, i, rung)]
+    return _shared_output(plan)
+
+
+def _hls_options(plan: EncodePlan) -> list[str]:
+    return [
+        "-map_metadata", "-1", "-map_chapters", "-1", "-max_muxing_queue_size", "4096",
+        "-f", "hls",
+        "-hls_time", f"{plan.segment_duration:g}",
+        *_segment_window(plan),
+        "-hls_segment_type", "mpegts",
+        "-hls_flags", f"independent_segments+{layout.HLS_TEMP_FLAG}",
+    ]  # fmt: skip
+
+
+def _rung_output(plan: EncodePlan, index: int, rung: PlannedRung) -> list[str]:
+    """One rung's own HLS output: its video (and its copy of the sound), its playlist and segments."""
+    maps = ["-map", f"[v{index}]"] + (["-map", f"[a{index}]"] if plan.audio_index is not None else [])
+    out = plan.out_dir
+    return [
+        *maps, *_video_args(plan, 0, rung), *_encoder_common(plan), *_audio_args(plan, [rung]),
+        *_hls_options(plan),
+        "-hls_segment_filename", str(out / layout.SEGMENT_PATTERN.replace(layout.VARIANT_TOKEN, rung.name)),
+        str(out / layout.playlist_name(rung.name)),
+    ]  # fmt: skip
+
+
+def _shared_output(plan: EncodePlan) -> list[str]:
     maps: list[str] = []
     for i in range(len(plan.rungs)):
         maps += ["-map", f"[v{i}]"]
@@ -237,12 +269,7 @@ def _hls_output(plan: EncodePlan) -> list[str]:
     out = plan.out_dir
     return [
         *maps, *encode, *_encoder_common(plan), *_audio_args(plan),
-        "-map_metadata", "-1", "-map_chapters", "-1", "-max_muxing_queue_size", "4096",
-        "-f", "hls",
-        "-hls_time", f"{plan.segment_duration:g}",
-        *_segment_window(plan),
-        "-hls_segment_type", "mpegts",
-        "-hls_flags", f"independent_segments+{layout.HLS_TEMP_FLAG}",
+        *_hls_options(plan),
         "-hls_segment_filename", str(out / layout.SEGMENT_PATTERN),
         "-var_stream_map", var_stream_map(plan),
         str(out / layout.PLAYLIST_PATTERN),

@@ -63,8 +63,16 @@ def rung(name: str, video: int, audio: int = 128) -> PlannedRung:
 
 
 def audio_args(cmd: list[str]) -> list[str]:
-    start = cmd.index("-c:a")
-    return cmd[start : cmd.index("-map_metadata")]
+    """The sound options as one muxer for every rung writes them (a fast-start command has one
+    output per rung, each numbering its own sound 0: renumbered by rung here)."""
+    starts = [i for i, arg in enumerate(cmd) if arg == "-c:a"]
+    if len(starts) == 1:
+        return cmd[starts[0] : cmd.index("-map_metadata")]
+    shared = cmd[starts[0] : starts[0] + 6]  # -c:a aac -profile:a aac_low -ar 48000
+    for n, at in enumerate(starts):
+        own = cmd[at : cmd.index("-map_metadata", at)]
+        shared += [f"-b:a:{n}", own[own.index("-b:a:0") + 1], f"-ac:a:{n}", own[own.index("-ac:a:0") + 1]]
+    return shared
 
 
 # --- the cellular rung --------------------------------------------------------------------------

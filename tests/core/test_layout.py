@@ -40,8 +40,13 @@ def test_the_command_writes_the_layouts_names_atomically() -> None:
     plan, _ = plan_for(media(), thumbnail_interval=10.0)
     cmd = build_hls_command(plan)
     out = Path("/out/work")
-    assert str(out / layout.SEGMENT_PATTERN) == cmd[cmd.index("-hls_segment_filename") + 1]
-    assert str(out / layout.PLAYLIST_PATTERN) in cmd
+    names = [rung.name for rung in plan.rungs]  # with fast start, one HLS output per rung
+    segments = [cmd[i + 1] for i, arg in enumerate(cmd) if arg == "-hls_segment_filename"]
+    assert segments == [str(out / layout.SEGMENT_PATTERN.replace(layout.VARIANT_TOKEN, n)) for n in names]
+    assert all(str(out / layout.playlist_name(n)) in cmd for n in names)
+    shared = build_hls_command(plan_for(media(), thumbnail_interval=10.0, first_segment_duration=None)[0])
+    assert str(out / layout.SEGMENT_PATTERN) == shared[shared.index("-hls_segment_filename") + 1]
+    assert str(out / layout.PLAYLIST_PATTERN) in shared
     assert layout.HLS_TEMP_FLAG in cmd[cmd.index("-hls_flags") + 1].split("+")
     thumbs = cmd.index(str(out / layout.THUMB_PATTERN))
     assert cmd[cmd.index("-atomic_writing", thumbs - 12) + 1] == "1"

@@ -16,6 +16,9 @@ Pieces, each a context manager where it holds something:
 * ``PlayerPage``: one loaded test page (``HLS_JS`` or ``SHAKA``: both pages keep the same state, see
   ``PlayerReport``); ``report()`` polls the page state, ``wait_for()`` polls until a condition holds,
   ``force_level(i)`` switches to level ``i`` (levels sorted by bitrate, as hls.js lists them) and keeps it.
+  hls.js only: ``select_subtitle_track(i)`` turns subtitle track ``i`` on (``hls.subtitleTrack``); the
+  report lists the subtitle tracks and the video's text tracks with their active cues. ``seek(t)`` moves
+  the video, ``pause()`` pauses it.
 * ``gst_play(uri)`` plays a master or a variant playlist with GStreamer to the end and returns a
   ``GstPlayback``: end of stream reached, errors, the decoded picture sizes, video frames and audio buffers.
 
@@ -300,6 +303,31 @@ class PlayerError:
 
 
 @dataclass(frozen=True)
+class SubtitleTrack:
+    """One subtitle track as hls.js lists it (``hls.subtitleTracks[i]``)."""
+
+    id: int
+    name: str
+    lang: str | None
+    default: bool
+    forced: bool
+    autoselect: bool
+    uri: str
+
+
+@dataclass(frozen=True)
+class TextTrack:
+    """One text track of the video element: what the browser renders, and the text of its active cues."""
+
+    kind: str
+    label: str
+    language: str
+    mode: str  # "disabled", "hidden" or "showing"
+    cues: int  # cues loaded so far
+    active_cues: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class PlayerReport:
     """What the test page saw at one moment."""
 
@@ -318,6 +346,13 @@ class PlayerReport:
     video_height: int = 0
     paused: bool = True
     ended: bool = False
+    # hls.js only (Shaka's page reports none): subtitle tracks, the selected one (-1: none), the ids of
+    # SUBTITLE_TRACK_SWITCH events, subtitle fragments processed, and the video element's text tracks
+    subtitle_tracks: tuple[SubtitleTrack, ...] = ()
+    subtitle_track: int = -1
+    subtitle_switched: tuple[int, ...] = ()
+    subtitle_fragments: int = 0
+    text_tracks: tuple[TextTrack, ...] = ()
 
     @classmethod
     def from_page(cls, raw: dict[str, Any] | None) -> PlayerReport:
@@ -341,7 +376,22 @@ class PlayerReport:
             video_height=int(raw["videoHeight"]),
             paused=bool(raw["paused"]),
             ended=bool(raw["ended"]),
+            subtitle_tracks=tuple(SubtitleTrack(**s) for s in raw.get("subtitleTracks", ())),
+            subtitle_track=int(raw.get("subtitleTrack", -1)),
+            subtitle_switched=tuple(int(v) for v in raw.get("subtitleSwitched", ())),
+            subtitle_fragments=int(raw.get("subtitleFragments", 0)),
+            text_tracks=tuple(
+                TextTrack(
+                    t["kind"], t["label"], t["language"], t["mode"], int(t["cues"]), tuple(t["activeCues"])
+                )
+                for t in raw.get("textTracks", ())
+            ),
         )
+
+    @property
+    def active_cues(self) -> tuple[str, ...]:
+        """Text of the active cues of every showing text track: the subtitles on screen now."""
+        return tuple(cue for t in self.text_tracks if t.mode == "showing" for cue in t.active_cues)
 
     @property
     def fatal_errors(self) -> tuple[PlayerError, ...]:
@@ -366,6 +416,17 @@ class PlayerReport:
             f"video: t={self.current_time:.2f}s {self.video_width}x{self.video_height} "
             f"paused={self.paused} ended={self.ended}",
         ]
+        if self.subtitle_tracks or self.text_tracks:
+            tracks = ", ".join(f"{s.id}:{s.name}/{s.lang}" for s in self.subtitle_tracks) or "none"
+            lines.append(
+                f"subtitle tracks: {tracks}; selected {self.subtitle_track}; "
+                f"switched: {list(self.subtitle_switched)}; fragments processed: {self.subtitle_fragments}"
+            )
+            lines += [
+                f"text track {t.kind} {t.label!r} ({t.language}) {t.mode}, {t.cues} cues, "
+                f"active: {list(t.active_cues)}"
+                for t in self.text_tracks
+            ]
         lines += [f"player error: {e}" for e in self.errors]
         lines += [f"media error: {e}" for e in self.media_errors]
         lines += [f"page error: {e}" for e in self.page_errors]
@@ -582,6 +643,21 @@ class PlayerPage:
         before = len(self.report().switched)
         self._driver.execute_script("window.forceLevel(arguments[0]);", index)
         return before
+
+    def select_subtitle_track(self, index: int) -> int:
+        """hls.js: show subtitle track ``index`` (``hls.subtitleTrack = index``; -1 hides subtitles).
+        Returns how many SUBTITLE_TRACK_SWITCH events the page had seen before."""
+        before = len(self.report().subtitle_switched)
+        self._driver.execute_script("window.selectSubtitleTrack(arguments[0]);", index)
+        return before
+
+    def seek(self, seconds: float) -> None:
+        """Move playback to ``seconds`` (``video.currentTime``)."""
+        self._driver.execute_script("window.seekTo(arguments[0]);", seconds)
+
+    def pause(self) -> None:
+        """Pause the video (``video.pause()``)."""
+        self._driver.execute_script("window.pauseVideo();")
 
     def console(self) -> list[str]:
         """Browser console lines since the last call."""

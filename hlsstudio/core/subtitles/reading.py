@@ -69,6 +69,9 @@ def _utf16_without_bom(data: bytes) -> str | None:
     return None
 
 
+PREFERRED_MAX_CHAOS = 0.2
+
+
 def _guess_encoding(data: bytes, name: str) -> str:
     """The encoding charset-normalizer finds likeliest, Windows-1252 on a tie (module docstring)."""
     matches = list(charset_normalizer.from_bytes(data))
@@ -76,9 +79,12 @@ def _guess_encoding(data: bytes, name: str) -> str:
         raise refuse(name, "not text in any known encoding")
     best = min(matches, key=lambda match: (match.chaos, -match.coherence))
     for match in matches:
+        # Windows-1252 reads as at least as plausible a language as the likeliest guess, with little
+        # noise: take it (French curly quotes and accents otherwise lose to Baltic Windows-1257,
+        # whose "noise" measure happens to be lower for the same bytes)
         if (
             match.encoding == _PREFERRED_SINGLE_BYTE
-            and match.chaos <= best.chaos + 0.01
+            and match.chaos <= max(best.chaos + 0.01, PREFERRED_MAX_CHAOS)
             and match.coherence >= best.coherence - 0.01
         ):
             return _PREFERRED_SINGLE_BYTE
