@@ -136,6 +136,8 @@ def _print_publish(result: PublishResult) -> None:
             else ""
         )
         print(f"  build     {result.build}{kept}")
+    if result.storyboard_url:
+        print(f"  scrub     {result.storyboard_url}")
     if result.webhook:
         print(f"  webhook   {result.webhook}")
 

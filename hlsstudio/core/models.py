@@ -369,6 +369,7 @@ class PublishResult(BaseModel):
     """The build the master now points into (``b-…``; its files are under ``<title>/<build>/``)."""
     old_builds_waiting: int = 0
     """Replaced builds kept for viewers still playing them, until their grace period ends."""
+    storyboard_url: str | None = None  # the scrub-thumbnail storyboard (thumbnails.vtt), if any
 
 
 class JobResult(BaseModel):

@@ -43,6 +43,7 @@ from hlsstudio.core.settings import DestinationSettings
 from hlsstudio.core.storage.base import MASTER_NAME, Destination, ObjectInfo, content_prefix
 from hlsstudio.core.storage.config import resolve_webhook
 from hlsstudio.core.storage.content_types import cache_control_for, content_type_for
+from hlsstudio.core.storyboard import STORYBOARD
 from hlsstudio.core.sweep import group_objects, read_index, sweep_title
 from hlsstudio.core.uploads import (
     PackageFile,
@@ -381,6 +382,9 @@ def complete_publish(
         publish_time_seconds=round(time.monotonic() - started, 3),
         build=ctx.build,
         old_builds_waiting=waiting,
+        storyboard_url=next(
+            (ctx.destination.public_url(ctx.prefix + f.name) for f in files if f.name == STORYBOARD), None
+        ),
     )
     log.info(
         "published %s (%s) to %s: %d uploaded, %d skipped, %d old objects removed, %d old builds waiting",

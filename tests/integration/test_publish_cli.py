@@ -308,6 +308,10 @@ def test_run_transcodes_and_publishes(
     assert any(k.endswith(".ts") for k in package)
     assert len(package) == len(keys) - 2  # everything else lies in the build
     assert len(keys) == result["publish"]["files_uploaded"] + 1  # + the build index
+    # the scrub-thumbnail storyboard's public URL, inside the build, beside its sprite sheets
+    storyboard = f"https://cdn.example.test/hls/movies/clip/{build}/thumbnails.vtt"
+    assert result["publish"]["storyboard_url"] == storyboard
+    assert f"hls/movies/clip/{build}/thumbnails.vtt" in keys and result["storyboard"] == "thumbnails.vtt"
 
 
 def test_convert_existing_transcodes_a_stored_source(
