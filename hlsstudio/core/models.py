@@ -72,6 +72,7 @@ class MediaInfo(BaseModel):
     color_primaries: str | None = None
     hdr: bool = False
     interlaced: bool = False
+    video_delay: float = 0.0  # how long after the file's earliest stream the video starts (s)
     audio_streams: list[AudioStream] = Field(default_factory=list)
     subtitle_streams: list[SubtitleStream] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)

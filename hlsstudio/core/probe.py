@@ -250,6 +250,7 @@ def parse_probe(doc: Json, path: str, size: int, packet_times: list[float] | Non
         duration=round(float(duration), 3),
         size=size,
         bit_rate=_num(fmt.get("bit_rate"), int),
+        video_delay=_video_delay(fmt, video),
         video_codec=str(video["codec_name"]),
         profile=video.get("profile"),
         coded_width=int(video.get("width") or 0),
@@ -278,6 +279,14 @@ def parse_probe(doc: Json, path: str, size: int, packet_times: list[float] | Non
     )
     info.warnings = source_warnings(info, video)
     return info
+
+
+def _video_delay(fmt: Json, video: Json) -> float:
+    """Seconds from the file's first timestamp (any stream) to the video's (0 when unknown)."""
+    first, own = _num(fmt.get("start_time")), _num(video.get("start_time"))
+    if first is None or own is None:
+        return 0.0
+    return float(round(max(0.0, min(float(own) - float(first), 60.0)), 6))
 
 
 def source_warnings(info: MediaInfo, video: Json | None = None) -> list[str]:

@@ -358,8 +358,8 @@ def test_media_info_json_schema() -> None:
     assert set(doc) == {
         "path", "container", "duration", "size", "bit_rate", "video_codec", "profile", "coded_width",
         "coded_height", "width", "height", "rotation", "fps", "vfr", "pix_fmt", "bit_depth",
-        "color_transfer", "color_primaries", "hdr", "interlaced", "audio_streams", "subtitle_streams",
-        "warnings",
+        "color_transfer", "color_primaries", "hdr", "interlaced", "video_delay", "audio_streams",
+        "subtitle_streams", "warnings",
     }  # fmt: skip
     assert set(doc["audio_streams"][0]) == {
         "codec",

@@ -37,6 +37,9 @@ class SubtitleSource(TrackLabel):
     kind: Literal["side", "embedded"]
     path: Path | None = None
     index: int | None = None
+    shift: float = 0.0
+    """Seconds to move the cues by: an embedded track is extracted on the file's timeline, and the
+    package's timeline starts at the video's first frame."""
 
     def describe(self) -> str:
         """How the track is named in messages: its file, or "subtitle track 2 (fr)"."""
@@ -67,7 +70,11 @@ def plan_subtitles(info: MediaInfo, carry: bool = True) -> tuple[list[SubtitleSo
             warnings.append(f"{label}: {IMAGE_SUBTITLES_MESSAGE}: skipped")
             continue
         track = f"s{len(sources)}"
-        sources.append(SubtitleSource(track=track, kind="embedded", index=index, language=language))
+        sources.append(
+            SubtitleSource(
+                track=track, kind="embedded", index=index, language=language, shift=-info.video_delay
+            )
+        )
     for side in find_side_subtitles(Path(info.path)):
         track = f"s{len(sources)}"
         sources.append(
@@ -102,6 +109,8 @@ def write_subtitles(
                 subs = read_subtitle_file(item.path)
             else:
                 subs = extract_embedded(ffmpeg, source, item.index or 0, EXTRACT_TIMEOUT)
+                if item.shift:
+                    subs.shift(ms=round(item.shift * 1000))
             written = write_webvtt_track(
                 subs,
                 package_dir,
