@@ -16,8 +16,9 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from hlsstudio.core import layout
+
 SPRITE_PATTERN = "sprite_%03d.jpg"
-THUMB_PATTERN = "thumb_%03d.jpg"  # the loose thumbnails' names (``layout.THUMB_PATTERN``)
 STORYBOARD = "thumbnails.vtt"
 TILE_COLUMNS = 5
 TILE_ROWS = 5
@@ -53,7 +54,7 @@ def build_sprite_command(folder: Path, grid: TileGrid, ffmpeg: str = "ffmpeg") -
     tiles = f"scale={grid.width}:{grid.height}:flags=bicubic,setsar=1,tile={grid.columns}x{grid.rows}"
     return [
         ffmpeg, "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
-        "-f", "image2", "-framerate", "1", "-start_number", "0", "-i", str(folder / THUMB_PATTERN),
+        "-f", "image2", "-framerate", "1", "-start_number", "0", "-i", str(folder / layout.THUMB_PATTERN),
         "-vf", f"{tiles},format=yuvj420p", "-fps_mode", "passthrough", "-q:v", "5",
         "-f", "image2", "-start_number", "0", str(folder / SPRITE_PATTERN),
     ]  # fmt: skip

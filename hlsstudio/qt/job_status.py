@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Literal
 
 from hlsstudio.core.jobs.actions import RETRYABLE
+from hlsstudio.core.jobs.work import package_dir
 from hlsstudio.core.jobstore import JobRecord
 from hlsstudio.core.models import JobState
 
@@ -78,10 +79,7 @@ def retry_kind(record: JobRecord) -> RetryKind | None:
         return None
     if record.state is JobState.PUBLISH_FAILED:
         return "publish"
-    result = record.result
-    kept = result is not None and bool(result.output_dir)
-    valid = result is not None and (result.validation is None or result.validation.ok)
-    return "publish" if kept and valid else "encode"
+    return "publish" if package_dir(record) is not None else "encode"
 
 
 def retry_label(records: Sequence[JobRecord]) -> str:

@@ -41,6 +41,7 @@ class MediaPlaylist:
     endlist: bool
     independent_segments: bool
     segments: tuple[Segment, ...]
+    media_sequence: int = 0
 
     @property
     def duration(self) -> float:
@@ -120,6 +121,7 @@ def read_media_playlist(path: Path) -> MediaPlaylist:
         endlist=bool(parsed.is_endlist),
         independent_segments=bool(parsed.is_independent_segments),
         segments=segments,
+        media_sequence=int(parsed.media_sequence or 0),
     )
 
 

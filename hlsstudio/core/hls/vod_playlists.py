@@ -11,30 +11,12 @@ between consecutive segments' first video timestamps (read from the TS files the
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 
 from hlsstudio.core.errors import ValidationFailed
 from hlsstudio.core.hls.master import write_atomically
+from hlsstudio.core.hls.playlists import read_media_playlist
 from hlsstudio.core.hls.tsinfo import pts_difference, read_segment_info
-
-_EXTINF = re.compile(r"^#EXTINF:([0-9.]+)")
-_SEQUENCE = re.compile(r"^#EXT-X-MEDIA-SEQUENCE:(\d+)")
-
-
-def _window(text: str) -> tuple[int, list[tuple[float, str]]]:
-    """(media sequence of the first entry, [(duration, uri)]) of an ffmpeg playlist."""
-    sequence, entries, duration = 0, [], None
-    for raw in text.splitlines():
-        line = raw.strip()
-        if match := _SEQUENCE.match(line):
-            sequence = int(match.group(1))
-        elif match := _EXTINF.match(line):
-            duration = float(match.group(1))
-        elif line and not line.startswith("#") and duration is not None:
-            entries.append((duration, line))
-            duration = None
-    return sequence, entries
 
 
 def _first_pts(path: Path) -> float:
@@ -67,7 +49,8 @@ def complete_playlist(playlist: Path, segments: list[str]) -> None:
     ``segments`` are the variant's segment file names in order (index 0 first). Raises
     ValidationFailed when the window does not end the segment list or a timestamp is missing.
     """
-    sequence, window = _window(playlist.read_text(encoding="utf-8"))
+    written = read_media_playlist(playlist)
+    sequence, window = written.media_sequence, [(seg.duration, seg.uri) for seg in written.segments]
     if not window or [uri for _, uri in window] != segments[sequence : sequence + len(window)]:
         raise ValidationFailed(f"{playlist.name}: its segments do not match the files written")
     if sequence + len(window) != len(segments):

@@ -7,19 +7,15 @@ read from the variant's first segment.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from pydantic import BaseModel
 
 from hlsstudio.core.errors import ValidationFailed
+from hlsstudio.core.hls.playlists import read_media_playlist
 from hlsstudio.core.hls.tsinfo import read_segment_info
 from hlsstudio.core.subtitles.reading import SubtitleError
 from hlsstudio.core.subtitles.webvtt import MPEGTS_CLOCK_HZ, MPEGTS_WRAP
-
-_TARGET = re.compile(r"^#EXT-X-TARGETDURATION:\s*(\d+)")
-_EXTINF = re.compile(r"^#EXTINF:\s*([0-9.]+)")
-MAX_PLAYLIST_BYTES = 8 * 1024 * 1024
 
 
 class VideoTimeline(BaseModel):
@@ -31,23 +27,6 @@ class VideoTimeline(BaseModel):
     mpegts_start: int
 
 
-def parse_media_playlist(text: str) -> tuple[int | None, list[tuple[float, str]]]:
-    """(target duration or None, [(duration, uri)] in order) of a VOD media playlist's text."""
-    target: int | None = None
-    entries: list[tuple[float, str]] = []
-    duration: float | None = None
-    for raw in text.splitlines():
-        line = raw.strip()
-        if match := _TARGET.match(line):
-            target = int(match.group(1))
-        elif match := _EXTINF.match(line):
-            duration = float(match.group(1))
-        elif line and not line.startswith("#") and duration is not None:
-            entries.append((duration, line))
-            duration = None
-    return target, entries
-
-
 def read_video_timeline(playlist: Path) -> VideoTimeline:
     """The timeline of the variant whose media playlist is ``playlist`` (its segments beside it).
 
@@ -55,11 +34,10 @@ def read_video_timeline(playlist: Path) -> VideoTimeline:
     first segment has no video timestamp.
     """
     try:
-        with playlist.open("rb") as handle:
-            text = handle.read(MAX_PLAYLIST_BYTES).decode("utf-8", "replace")
-    except OSError as exc:
-        raise SubtitleError(f"{playlist.name}: cannot read the playlist ({exc.strerror or exc})") from exc
-    target, entries = parse_media_playlist(text)
+        video = read_media_playlist(playlist)
+    except ValidationFailed as exc:
+        raise SubtitleError(f"{playlist.name}: cannot read the playlist ({exc.message})", exc.detail) from exc
+    target, entries = video.target_duration, [(seg.duration, seg.uri) for seg in video.segments]
     if not entries or target is None:
         raise SubtitleError(f"{playlist.name}: no segments or target duration to align subtitles with")
     try:
