@@ -27,10 +27,11 @@ from pydantic import BaseModel, ValidationError
 
 from hlsstudio.core.errors import HlsStudioError
 from hlsstudio.core.models import ContentType, JobResult, JobState, MediaInfo
+from hlsstudio.core.tracks.choices import JobTracks
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT = 10.0
 # SQLite's primary result codes for a file that is damaged or not a database at all
 SQLITE_CORRUPT = 11
@@ -77,14 +78,19 @@ def _add_owner(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS jobs_updated ON jobs(updated_at)")
 
 
+def _add_tracks(db: sqlite3.Connection) -> None:
+    # NULL: the job's tracks are found when it is probed (or planned)
+    db.execute("ALTER TABLE jobs ADD COLUMN tracks_json TEXT")
+
+
 Migration = Callable[[sqlite3.Connection], None]
 # MIGRATIONS[n] turns a schema-n database into a schema-(n+1) one, inside the opening transaction.
 # Version 0 is a new, empty file (or one from before versioning): it gets the schema-1 tables.
-MIGRATIONS: dict[int, Migration] = {0: _create_schema_1, 1: _add_owner}
+MIGRATIONS: dict[int, Migration] = {0: _create_schema_1, 1: _add_owner, 2: _add_tracks}
 
 COLUMNS = (
     "id, position, source, state, content_type, content_id, out_dir, info_json, result_json, "
-    "error, error_detail, hls_url, created_at, updated_at, owner"
+    "error, error_detail, hls_url, created_at, updated_at, owner, tracks_json"
 )
 
 
@@ -110,6 +116,8 @@ class JobRecord(BaseModel):
     created_at: float = 0.0
     updated_at: float = 0.0
     owner: str | None = None
+    tracks: JobTracks | None = None
+    """The audio and subtitle tracks the job carries (None: not found yet; the plan finds them)."""
 
     @property
     def name(self) -> str:
@@ -158,6 +166,7 @@ def read_record(row: sqlite3.Row) -> JobRecord:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         owner=row["owner"],
+        tracks=_load(JobTracks, row["tracks_json"]),
     )
 
 

@@ -312,7 +312,7 @@ class JobStore:
     def _field_columns(fields: dict[str, Any]) -> dict[str, Any]:
         columns: dict[str, Any] = {}
         for name, value in fields.items():
-            if name in ("info", "result"):
+            if name in ("info", "result", "tracks"):
                 columns[f"{name}_json"] = jobdb.dump(value)
             elif name == "content_type":
                 columns[name] = ContentType(value).value

@@ -14,7 +14,39 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from hlsstudio.core.conformance import ConformanceReport
+from hlsstudio.core.results import (
+    JobResult,
+    Progress,
+    PublishResult,
+    RenditionResult,
+    ValidationCheck,
+    ValidationReport,
+    VariantResult,
+)
+
+__all__ = [
+    "RUNG_NAME_RE",
+    "X264_PRESETS",
+    "AudioStream",
+    "ContentType",
+    "EncodeSettings",
+    "EncoderChoice",
+    "JobResult",
+    "JobState",
+    "Ladder",
+    "MediaInfo",
+    "PlannedRung",
+    "Progress",
+    "PublishResult",
+    "RenditionResult",
+    "Rung",
+    "SubtitleStream",
+    "ValidationCheck",
+    "ValidationReport",
+    "VariantResult",
+    "ladder_problems",
+    "rung_field_problems",
+]
 
 RUNG_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 X264_PRESETS = (
@@ -250,6 +282,12 @@ class EncodeSettings(BaseModel):
     storyboard: bool = True  # sprite sheets + a WebVTT storyboard beside the loose thumbnails
     subtitles: bool = True  # carry the text subtitle tracks (embedded, and files beside the source)
     publish_nonconformant: bool = False  # publish despite a failed MUST rule (the report records it)
+    audio_tracks: str = "all"
+    """Which audio tracks a new job carries: ``all``, ``first`` (the source's default) or languages
+    (``en,fr``); the Tracks tab changes a job's choice."""
+    subtitle_tracks: str = "all"  # which subtitle tracks a new job carries: all, none or languages
+    default_audio_language: str | None = None  # the audio a player starts with (None: the source's)
+    default_subtitle_language: str | None = None  # subtitles shown from the start (None: off)
 
     @field_validator("preset")
     @classmethod
@@ -309,88 +347,3 @@ class JobState(StrEnum):
     def is_encoded(self) -> bool:
         """True when the job's package is encoded and validated (published or not)."""
         return self in (JobState.DONE, JobState.PUBLISH_FAILED)
-
-
-class Progress(BaseModel):
-    """Encode progress of one job: fraction 0..1, frames per second, speed (x realtime), ETA (s)."""
-
-    fraction: float = 0.0
-    out_time: float = 0.0
-    fps: float | None = None
-    speed: float | None = None
-    eta: float | None = None
-    frame: int | None = None
-    done: bool = False
-
-
-class ValidationCheck(BaseModel):
-    """One validator finding: which check, whether it passed, and a sentence about it."""
-
-    name: str
-    ok: bool
-    message: str = ""
-
-
-class ValidationReport(BaseModel):
-    """The validator's verdict on a package folder."""
-
-    ok: bool
-    checks: list[ValidationCheck] = Field(default_factory=list)
-
-    @property
-    def errors(self) -> list[str]:
-        return [f"{c.name}: {c.message}" for c in self.checks if not c.ok]
-
-
-class VariantResult(BaseModel):
-    """One variant as published in the master playlist."""
-
-    quality: str
-    resolution: str
-    bandwidth: int
-    average_bandwidth: int
-    codecs: str = ""
-    frame_rate: float | None = None
-    playlist: str = ""
-
-
-class PublishResult(BaseModel):
-    """What a publish did: where the master is and what was transferred."""
-
-    hls_url: str
-    master_key: str
-    destination: str
-    files_uploaded: int = 0
-    bytes_uploaded: int = 0
-    files_skipped: int = 0
-    files_removed: int = 0
-    publish_time_seconds: float = 0.0
-    webhook: str | None = None
-    build: str | None = None
-    """The build the master now points into (``b-…``; its files are under ``<title>/<build>/``)."""
-    old_builds_waiting: int = 0
-    """Replaced builds kept for viewers still playing them, until their grace period ends."""
-    storyboard_url: str | None = None  # the scrub-thumbnail storyboard (thumbnails.vtt), if any
-
-
-class JobResult(BaseModel):
-    """The outcome of one job, in the spirit of the deployment guide's "completed" response."""
-
-    status: Literal["completed", "failed", "cancelled"]
-    source: str = ""
-    output_dir: str | None = None
-    duration: float | None = None
-    variants: list[VariantResult] = Field(default_factory=list)
-    files: list[str] = Field(default_factory=list)
-    total_size_bytes: int = 0
-    processing_time_seconds: float = 0.0
-    encoder: str | None = None
-    warnings: list[str] = Field(default_factory=list)
-    validation: ValidationReport | None = None
-    error: str | None = None
-    error_detail: str | None = None
-    command: list[str] = Field(default_factory=list)
-    hls_url: str | None = None
-    publish: PublishResult | None = None
-    conformance: ConformanceReport | None = None
-    storyboard: str | None = None  # the storyboard file (``thumbnails.vtt``), its URL once published

@@ -74,6 +74,20 @@ def probe_file(
     return parse_probe(doc, str(path), path.stat().st_size, times)
 
 
+def probe_audio_file(ffprobe: str, path: Path, timeout: float = PROBE_TIMEOUT) -> tuple[AudioStream, float]:
+    """An audio file's first audio stream and its duration in seconds (a dub beside a source).
+
+    Raises ProbeError for a file ffprobe cannot read or one without sound.
+    """
+    _check_file(path)
+    doc = _ffprobe_json(ffprobe, ["-show_format", "-show_streams"], path, timeout, False)
+    audio = [s for s in doc.get("streams") or [] if s.get("codec_type") == "audio"]
+    if not audio:
+        raise ProbeError(f"{path.name} has no audio stream")
+    duration = _num((doc.get("format") or {}).get("duration")) or _num(audio[0].get("duration")) or 0.0
+    return _audio(audio[0]), float(duration)
+
+
 def _check_file(path: Path) -> None:
     if not path.exists():
         raise ProbeError(f"file not found: {path}")
@@ -312,13 +326,6 @@ def source_warnings(info: MediaInfo, video: Json | None = None) -> list[str]:
     if info.coded_width % 2 or info.coded_height % 2:
         warnings.append(
             f"odd frame size {info.coded_width}x{info.coded_height}: output sizes are rounded to even"
-        )
-    if len(info.audio_streams) > 1:
-        idx = info.default_audio_index or 0
-        lang = info.audio_streams[idx].language
-        warnings.append(
-            f"{len(info.audio_streams)} audio tracks: only track {idx + 1}"
-            f"{f' ({lang})' if lang else ''} is used"
         )
     if not info.audio_streams:
         warnings.append("no audio: renditions will be video-only")

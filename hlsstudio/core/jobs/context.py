@@ -27,6 +27,7 @@ from hlsstudio.core.models import (
 )
 from hlsstudio.core.ownership import new_token
 from hlsstudio.core.toolchain import Toolchain
+from hlsstudio.core.tracks.choices import JobTracks
 
 
 def _ignore(_: Any) -> None:
@@ -54,6 +55,8 @@ class JobRequest(BaseModel):
     publish_while_encoding: bool = True
     replace_live: bool = True
     """False: a title that is already live is not replaced (the publish ends "not published")."""
+    tracks: JobTracks | None = None
+    """The audio and subtitle tracks to carry (None: found from the probe and the side files)."""
     job: str = Field(default_factory=new_token)
     """Who made the package folder: written into its ownership marker (the app's job id)."""
 

@@ -326,6 +326,7 @@ class JobService(JobActions):
             content_id=record.content_id if publish else None,
             job=str(record.id),
             replace_live=self.may_replace(record),
+            tracks=record.tracks,
         )
         cancel = threading.Event()
         self._encodes[record.id] = (cancel, out_dir)

@@ -27,6 +27,10 @@ log = logging.getLogger(__name__)
 
 SUBTITLE_SUFFIXES = {".srt": "srt", ".vtt": "vtt", ".ass": "ass", ".ssa": "ssa", ".sub": "microdvd"}
 """Side-file extensions -> the format they hold (pysubs2's format names)."""
+AUDIO_SUFFIXES = {
+    s: s[1:] for s in (".m4a", ".aac", ".wav", ".mp3", ".flac", ".ac3", ".eac3", ".opus", ".ogg", ".mka")
+}
+"""Audio side-file (dub) extensions -> the format they hold (ffmpeg reads them; the name is shown)."""
 
 FORCED_WORDS = frozenset({"forced", "foreign"})
 SDH_WORDS = frozenset({"sdh", "cc"})
@@ -82,11 +86,13 @@ def label_from_words(words: list[str]) -> TrackLabel:
     return TrackLabel(language=language, forced=forced, sdh=sdh)
 
 
-def describe_side_file(source: Path, candidate: Path) -> SideSubtitle | None:
-    """``candidate`` as a side subtitle of ``source`` (by name only), or None when it is not one:
-    not a subtitle extension, or not named after the source."""
+def describe_side_file(
+    source: Path, candidate: Path, suffixes: dict[str, str] = SUBTITLE_SUFFIXES
+) -> SideSubtitle | None:
+    """``candidate`` as a side file of ``source`` (by name only), or None when it is not one: not one
+    of ``suffixes`` (subtitle extensions unless told), or not named after the source."""
     suffix = candidate.suffix.lower()
-    if suffix not in SUBTITLE_SUFFIXES:
+    if suffix not in suffixes:
         return None
     base = candidate.name[: -len(suffix)]
     if base.lower() == source.stem.lower():
@@ -97,7 +103,7 @@ def describe_side_file(source: Path, candidate: Path) -> SideSubtitle | None:
             return None
         words = [word for word in tail.split(".") if word]
     label = label_from_words(words)
-    return SideSubtitle(path=candidate, format=SUBTITLE_SUFFIXES[suffix], **label.model_dump())
+    return SideSubtitle(path=candidate, format=suffixes[suffix], **label.model_dump())
 
 
 def _folder_entries(folder: Path) -> list[Path]:
@@ -133,12 +139,23 @@ def find_side_subtitles(source: Path) -> list[SideSubtitle]:
     A ``.sub`` beside an ``.idx`` of the same name is a VobSub image pair, not MicroDVD text: left out.
     An unreadable folder gives [] (logged). Reads names only, never the files.
     """
+    return find_side_files(source, SUBTITLE_SUFFIXES)
+
+
+def find_side_audio(source: Path) -> list[SideSubtitle]:
+    """The audio files (dubs) beside ``source`` named after it (``film.sw.m4a``, ``film.fra.wav``),
+    sorted by name; their label says the language. Reads names only."""
+    return find_side_files(source, AUDIO_SUFFIXES)
+
+
+def find_side_files(source: Path, suffixes: dict[str, str]) -> list[SideSubtitle]:
+    """The files beside ``source`` named after it with one of ``suffixes``, sorted by name."""
     entries = _folder_entries(source.parent)
     lowered = {entry.name.lower() for entry in entries}
     videos = [entry for entry in entries if entry.suffix.lower() in VIDEO_SUFFIXES]
     found: list[SideSubtitle] = []
     for entry in entries:
-        side = describe_side_file(source, entry)
+        side = describe_side_file(source, entry, suffixes)
         if side is None or _claimed_by_longer_video(entry, source, videos):
             continue
         if side.format == "microdvd" and f"{entry.name[: -len(entry.suffix)]}.idx".lower() in lowered:
