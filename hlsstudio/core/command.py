@@ -23,11 +23,13 @@ from hlsstudio.core.framerate import rate_text
 from hlsstudio.core.models import MediaInfo, PlannedRung
 from hlsstudio.core.storyboard import TileGrid
 from hlsstudio.core.subtitles.tracks import SubtitleSource
+from hlsstudio.core.tracks.audio import AudioRendition
 
 VideoEncoder = Literal["libx264", "h264_nvenc"]
 AUDIO_SAMPLE_RATE = 48_000
-MONO_AUDIO_KBPS = 64
-"""Audio at this rate or below is mono: AAC-LC stereo at such rates sounds worse than mono."""
+GUESS_LAYOUT_MAX = 8
+"""An audio stream with no channel layout and up to this many channels gets the usual layout for its
+count (ffmpeg's default, 2, would leave a 6-channel track without one, and the downmix would fail)."""
 # x264 preset -> the NVENC preset of similar speed/quality (p1 fastest .. p7 best)
 NVENC_PRESETS = {
     "ultrafast": "p1",
@@ -55,7 +57,9 @@ class EncodePlan(BaseModel):
     encoder: VideoEncoder = "libx264"
     preset: str = "fast"
     segment_duration: float = 6.0
-    audio_index: int | None = 0
+    audio: list[AudioRendition] = []  # every carried audio track at every audio rate (demuxed)
+    audio_inputs: list[Path] = []  # audio files beside the source: inputs 1, 2 …
+    audio_duration: float | None = None  # audio is padded (and files beside it cut) to this (s)
     deinterlace: str | None = None
     tonemap_from: str | None = None
     thumbnail_interval: float | None = 10.0
@@ -74,8 +78,13 @@ class EncodePlan(BaseModel):
 
 
 def init_segments(segment_duration: float, first: float | None) -> int:
-    """How many short first segments fill one regular segment (0: no fast start); their boundaries
-    then fall on the regular segment grid, so every later segment keeps its usual place."""
+    """How many short first segments fill one regular segment (0: no fast start).
+
+    The HLS muxer's own grid is then kept (``keyframe_times``): with a window of K = count - 1
+    entries it cuts count short segments, one of ``segment_duration - first``, then regular ones.
+    Audio-only outputs have no keyframes to follow and cut on that grid, so the video's keyframes
+    are put on it too and every rendition's segments line up (2, 2, 2, 4, 6, 6 … for 2 s and 6 s).
+    """
     if not first or first >= segment_duration:
         return 0
     count = round(segment_duration / first)
@@ -89,7 +98,8 @@ def keyframe_times(plan: EncodePlan) -> str:
     if first is None:
         return f"expr:gte(t,n_forced*{duration})"
     k = plan.init_segments
-    return f"expr:if(lt(n_forced,{k}),gte(t,n_forced*{first:g}),gte(t,(n_forced-{k - 1})*{duration}))"
+    after = (k - 1) * first
+    return f"expr:if(lte(n_forced,{k}),gte(t,n_forced*{first:g}),gte(t,{after:g}+(n_forced-{k})*{duration}))"
 
 
 def gop_frames(plan: EncodePlan) -> int:
@@ -136,11 +146,12 @@ def scale_parents(rungs: list[PlannedRung]) -> list[int | None]:
     return parents
 
 
-def _fan_out(outputs: list[str]) -> str:
-    """The end of a chain feeding every one of ``outputs``: its label, or a split into them."""
+def _fan_out(outputs: list[str], split: str = "split") -> str:
+    """The end of a chain feeding every one of ``outputs``: its label, or a ``split`` (``asplit``
+    for sound) into them."""
     if len(outputs) == 1:
         return f"[{outputs[0]}]"
-    return f",split={len(outputs)}" + "".join(f"[{o}]" for o in outputs)
+    return f",{split}={len(outputs)}" + "".join(f"[{o}]" for o in outputs)
 
 
 def build_filter_graph(plan: EncodePlan) -> str:
@@ -174,13 +185,28 @@ def build_filter_graph(plan: EncodePlan) -> str:
             f"[s_poster]select='isnan(prev_selected_t)*gte(t-start_t\\,{plan.poster_at:.3f})',"
             f"scale={plan.poster_width}:-2:flags=bicubic,setsar=1,format=yuvj420p[poster]"
         )
-    if plan.audio_index is not None:
-        outs = "".join(f"[a{i}]" for i in range(len(plan.rungs)))
-        parts.append(
-            f"[0:a:{plan.audio_index}]aresample={AUDIO_SAMPLE_RATE}:async=1:first_pts=0,"
-            f"aformat=sample_fmts=fltp:channel_layouts=stereo,asplit={len(plan.rungs)}{outs}"
-        )
+    parts += _audio_chains(plan)
     return ";".join(parts)
+
+
+def _audio_chains(plan: EncodePlan) -> list[str]:
+    """One chain per audio track: resampled, mixed to stereo (5.1 and 7.1 down), padded to the
+    video's length (a file beside the source also cut to it), split into one branch per rate."""
+    chains: list[str] = []
+    for track in sorted({r.track for r in plan.audio}):
+        renditions = [(i, r) for i, r in enumerate(plan.audio) if r.track == track]
+        first = renditions[0][1]
+        fit = ""
+        if plan.audio_duration:
+            fit = f",apad=whole_dur={plan.audio_duration:.3f}"
+            if first.input > 0:
+                fit += f",atrim=end={plan.audio_duration:.3f}"
+        chains.append(
+            f"[{first.input}:a:{first.stream}]aresample={AUDIO_SAMPLE_RATE}:async=1:first_pts=0,"
+            f"aformat=sample_fmts=fltp:channel_layouts=stereo{fit}"
+            + _fan_out([f"aud{i}" for i, _ in renditions], "asplit")
+        )
+    return chains
 
 
 def _video_args(plan: EncodePlan, i: int, rung: PlannedRung) -> list[str]:
@@ -207,22 +233,23 @@ def _encoder_common(plan: EncodePlan) -> list[str]:
             "-rc:v", "vbr", "-forced-idr:v", "1", "-no-scenecut:v", "1", "-strict_gop:v", "1"]  # fmt: skip
 
 
-def _audio_args(plan: EncodePlan, rungs: list[PlannedRung] | None = None) -> list[str]:
-    if plan.audio_index is None:
-        return []
-    args = ["-c:a", "aac", "-profile:a", "aac_low", "-ar", str(AUDIO_SAMPLE_RATE)]
-    for i, rung in enumerate(plan.rungs if rungs is None else rungs):
-        channels = "1" if rung.audio_kbps <= MONO_AUDIO_KBPS else "2"
-        args += [f"-b:a:{i}", f"{rung.audio_kbps}k", f"-ac:a:{i}", channels]
-    return args
+def _audio_output(plan: EncodePlan, index: int, rendition: AudioRendition) -> list[str]:
+    """One audio rendition's own HLS output: AAC-LC at its rate, cut on the video's segment grid."""
+    out = plan.out_dir
+    pattern = layout.AUDIO_SEGMENT_PATTERN.replace(layout.VARIANT_TOKEN, rendition.rendition)
+    return [
+        "-map", f"[aud{index}]",
+        "-c:a", "aac", "-profile:a", "aac_low", "-ar", str(AUDIO_SAMPLE_RATE),
+        "-b:a", f"{rendition.kbps}k", "-ac", str(rendition.channels),
+        *_hls_options(plan),
+        "-hls_segment_filename", str(out / pattern),
+        str(out / layout.audio_playlist_name(rendition.rendition)),
+    ]  # fmt: skip
 
 
 def var_stream_map(plan: EncodePlan) -> str:
-    """The hls muxer's -var_stream_map: each rung's video (+ its audio copy) named after the rung."""
-    audio = plan.audio_index is not None
-    return " ".join(
-        f"v:{i}{f',a:{i}' if audio else ''},name:{rung.name}" for i, rung in enumerate(plan.rungs)
-    )
+    """The hls muxer's -var_stream_map: each rung's video named after the rung (sound is demuxed)."""
+    return " ".join(f"v:{i},name:{rung.name}" for i, rung in enumerate(plan.rungs))
 
 
 def _hls_output(plan: EncodePlan) -> list[str]:
@@ -246,11 +273,10 @@ def _hls_options(plan: EncodePlan) -> list[str]:
 
 
 def _rung_output(plan: EncodePlan, index: int, rung: PlannedRung) -> list[str]:
-    """One rung's own HLS output: its video (and its copy of the sound), its playlist and segments."""
-    maps = ["-map", f"[v{index}]"] + (["-map", f"[a{index}]"] if plan.audio_index is not None else [])
+    """One rung's own HLS output: its video, its playlist and segments."""
     out = plan.out_dir
     return [
-        *maps, *_video_args(plan, 0, rung), *_encoder_common(plan), *_audio_args(plan, [rung]),
+        "-map", f"[v{index}]", *_video_args(plan, 0, rung), *_encoder_common(plan),
         *_hls_options(plan),
         "-hls_segment_filename", str(out / layout.SEGMENT_PATTERN.replace(layout.VARIANT_TOKEN, rung.name)),
         str(out / layout.playlist_name(rung.name)),
@@ -258,17 +284,13 @@ def _rung_output(plan: EncodePlan, index: int, rung: PlannedRung) -> list[str]:
 
 
 def _shared_output(plan: EncodePlan) -> list[str]:
-    maps: list[str] = []
-    for i in range(len(plan.rungs)):
-        maps += ["-map", f"[v{i}]"]
-        if plan.audio_index is not None:
-            maps += ["-map", f"[a{i}]"]
+    maps = [arg for i in range(len(plan.rungs)) for arg in ("-map", f"[v{i}]")]
     encode: list[str] = []
     for i, rung in enumerate(plan.rungs):
         encode += _video_args(plan, i, rung)
     out = plan.out_dir
     return [
-        *maps, *encode, *_encoder_common(plan), *_audio_args(plan),
+        *maps, *encode, *_encoder_common(plan),
         *_hls_options(plan),
         "-hls_segment_filename", str(out / layout.SEGMENT_PATTERN),
         "-var_stream_map", var_stream_map(plan),
@@ -282,7 +304,7 @@ def _segment_window(plan: EncodePlan) -> list[str]:
     first = plan.first_segment_duration
     if first is None:
         return ["-hls_playlist_type", "vod", "-hls_list_size", "0"]
-    return ["-hls_init_time", f"{first:g}", "-hls_list_size", str(plan.init_segments)]
+    return ["-hls_init_time", f"{first:g}", "-hls_list_size", str(plan.init_segments - 1)]
 
 
 def _thumbnail_output(plan: EncodePlan) -> list[str]:
@@ -304,14 +326,22 @@ def _poster_output(plan: EncodePlan) -> list[str]:
 def build_hls_command(plan: EncodePlan, ffmpeg: str = "ffmpeg") -> list[str]:
     """The complete ffmpeg argument list for ``plan`` (the runner adds its progress options).
 
-    Pure: equal plans give equal lists. One input, one filter graph, the HLS output with every
-    rung, the thumbnail output and the poster frame: the source is decoded once for all of them.
+    Pure: equal plans give equal lists. The source (and any audio file beside it), one filter graph,
+    the HLS output(s) of the rungs, one HLS output per audio rendition, the thumbnail output and the
+    poster frame: the source is decoded once for all of them.
     """
+    inputs = [
+        arg
+        for path in (plan.source, *plan.audio_inputs)
+        for arg in ("-guess_layout_max", str(GUESS_LAYOUT_MAX), "-i", str(path))
+    ]
+    audio = [arg for i, rendition in enumerate(plan.audio) for arg in _audio_output(plan, i, rendition)]
     return [
         ffmpeg, "-hide_banner", "-loglevel", "warning", "-y",
-        "-i", str(plan.source),
+        *inputs,
         "-filter_complex", build_filter_graph(plan),
         *_hls_output(plan),
+        *audio,
         *_thumbnail_output(plan),
         *_poster_output(plan),
     ]  # fmt: skip

@@ -5,7 +5,8 @@ writer read them, the publisher streams the files that are final, and the GUI lo
 A package is laid out as the deployment guide names it::
 
     master.m3u8
-    stream_360p.m3u8  stream_360p_000.ts  stream_360p_001.ts …
+    stream_360p.m3u8  stream_360p_000.ts  stream_360p_001.ts …   (picture only)
+    audio_a0-128k.m3u8  audio_a0-128k_000.ts …  (one per audio track and audio rate)
     iframes_360p.m3u8   (byte ranges into stream_360p_NNN.ts)
     thumb_000.jpg  thumb_001.jpg …  poster.jpg
 
@@ -29,11 +30,13 @@ VARIANT_TOKEN = "%v"
 PLAYLIST_PATTERN = f"stream_{VARIANT_TOKEN}.m3u8"
 IFRAME_PLAYLIST_PATTERN = f"iframes_{VARIANT_TOKEN}.m3u8"
 SEGMENT_PATTERN = f"stream_{VARIANT_TOKEN}_%03d.ts"
+AUDIO_PLAYLIST_PATTERN = f"audio_{VARIANT_TOKEN}.m3u8"
+AUDIO_SEGMENT_PATTERN = f"audio_{VARIANT_TOKEN}_%03d.ts"
 THUMB_PATTERN = "thumb_%03d.jpg"
 HLS_TEMP_FLAG = "temp_file"
 """The ``-hls_flags`` value that makes segment files final under their own name (see above)."""
 
-_FINAL_WHILE_ENCODING = re.compile(r"^(stream_.+_\d+\.ts|thumb_\d+\.jpg)$")
+_FINAL_WHILE_ENCODING = re.compile(r"^((stream|audio)_.+_\d+\.ts|thumb_\d+\.jpg)$")
 _PLAYLIST = re.compile(r"^stream_(.+)\.m3u8$")
 _IFRAME_PLAYLIST = re.compile(r"^iframes_(.+)\.m3u8$")
 
@@ -41,6 +44,16 @@ _IFRAME_PLAYLIST = re.compile(r"^iframes_(.+)\.m3u8$")
 def playlist_name(variant: str) -> str:
     """The variant playlist of ``variant`` (a rung name): ``stream_<name>.m3u8``."""
     return PLAYLIST_PATTERN.replace(VARIANT_TOKEN, variant)
+
+
+def audio_playlist_name(rendition: str) -> str:
+    """The media playlist of an audio rendition (``<track>-<kbps>k``): ``audio_<rendition>.m3u8``."""
+    return AUDIO_PLAYLIST_PATTERN.replace(VARIANT_TOKEN, rendition)
+
+
+def audio_segment_name(rendition: str, index: int) -> str:
+    """The ``index``-th segment of an audio rendition: ``audio_<rendition>_<NNN>.ts``."""
+    return AUDIO_SEGMENT_PATTERN.replace(VARIANT_TOKEN, rendition) % index
 
 
 def iframe_playlist_name(variant: str) -> str:

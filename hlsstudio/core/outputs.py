@@ -18,9 +18,8 @@ from hlsstudio.core.storyboard import build_sprite_command, write_storyboard
 SPRITE_TIMEOUT = 300.0
 
 
-def _segments_of(plan: EncodePlan, variant: str) -> list[str]:
-    """The variant's segment files in ``plan.out_dir``, in index order."""
-    first = layout.segment_name(variant, 0)
+def _segments_of(plan: EncodePlan, first: str) -> list[str]:
+    """The segment files of a playlist whose first segment is ``first``, in index order."""
     prefix, suffix = first[: first.rindex("_") + 1], first[first.rindex(".") :]
     pattern = re.compile(re.escape(prefix) + r"(\d+)" + re.escape(suffix))
     found = [(int(m.group(1)), p.name) for p in plan.out_dir.iterdir() if (m := pattern.fullmatch(p.name))]
@@ -28,7 +27,7 @@ def _segments_of(plan: EncodePlan, variant: str) -> list[str]:
 
 
 def complete_playlists(plan: EncodePlan) -> None:
-    """Complete the variant playlists of a fast-start encode (nothing to do without fast start).
+    """Complete the variant and audio playlists of a fast-start encode (nothing to do without fast start).
 
     Raises ValidationFailed for a playlist that does not match its segment files.
     """
@@ -36,7 +35,10 @@ def complete_playlists(plan: EncodePlan) -> None:
         return
     for rung in plan.rungs:
         playlist = plan.out_dir / layout.playlist_name(rung.name)
-        complete_playlist(playlist, _segments_of(plan, rung.name))
+        complete_playlist(playlist, _segments_of(plan, layout.segment_name(rung.name, 0)))
+    for audio in plan.audio:
+        playlist = plan.out_dir / layout.audio_playlist_name(audio.rendition)
+        complete_playlist(playlist, _segments_of(plan, layout.audio_segment_name(audio.rendition, 0)))
 
 
 def make_storyboard(plan: EncodePlan, duration: float, ffmpeg: str) -> tuple[str | None, str | None]:

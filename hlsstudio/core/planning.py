@@ -11,6 +11,9 @@ from hlsstudio.core.models import EncodeSettings, Ladder, MediaInfo
 from hlsstudio.core.storyboard import tile_grid
 from hlsstudio.core.subtitles.tracks import plan_subtitles
 from hlsstudio.core.toolchain import Capabilities
+from hlsstudio.core.tracks.audio import plan_audio
+from hlsstudio.core.tracks.choices import JobTracks
+from hlsstudio.core.tracks.discover import discover_tracks
 
 
 def choose_encoder(choice: str, caps: Capabilities) -> tuple[VideoEncoder, list[str]]:
@@ -36,8 +39,11 @@ def build_plan(
     *,
     out_dir: Path,
     encoder: VideoEncoder,
+    tracks: JobTracks | None = None,
 ) -> tuple[EncodePlan, list[str]]:
     """Decide everything the ffmpeg command needs for this source; returns (plan, warnings).
+
+    ``tracks`` are the audio and subtitle tracks to carry (None: what ``discover_tracks`` finds).
 
     Warnings name what cannot be done as wished with this FFmpeg build (no tone-mapping filters,
     no deinterlacer). Raises LadderError when the ladder has no enabled rung.
@@ -56,7 +62,9 @@ def build_plan(
         if deinterlace is None:
             warnings.append("interlaced source but this FFmpeg has no deinterlacer: combing will show")
     rungs, notes = plan_ladder_noted(info, ladder, float(rate))
-    subtitles, subtitle_notes = plan_subtitles(info, settings.subtitles)
+    tracks = tracks if tracks is not None else discover_tracks(info, settings)
+    audio, audio_inputs = plan_audio(tracks.carried_audio(), rungs)
+    subtitles, subtitle_notes = plan_subtitles(info, tracks.subtitles)
     warnings += notes + subtitle_notes
     top = max(rungs, key=lambda r: r.width * r.height)
     plan = EncodePlan(
@@ -67,7 +75,9 @@ def build_plan(
         encoder=encoder,
         preset=settings.preset,
         segment_duration=settings.segment_duration,
-        audio_index=info.default_audio_index,
+        audio=audio,
+        audio_inputs=audio_inputs,
+        audio_duration=info.duration if audio else None,
         deinterlace=deinterlace,
         tonemap_from=tonemap_from,
         thumbnail_interval=settings.thumbnail_interval,

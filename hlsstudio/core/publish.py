@@ -9,8 +9,7 @@ anything fails or is cancelled the master is not written.
 
 Resume: a package folder the app made remembers its unfinished build, so publishing it again after
 a failure reuses that build and uploads only what is missing (objects already stored with the same
-size and content hash are skipped). Old builds are removed after the grace period by a later
-publish of the same title or by ``hlsstudio-cli gc`` (``core.sweep``).
+size and content hash are skipped). Old builds go after the grace period (``core.sweep``).
 """
 
 from __future__ import annotations
@@ -23,7 +22,6 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
@@ -38,13 +36,15 @@ from hlsstudio.core.builds import (
     remember_build,
 )
 from hlsstudio.core.errors import CancelledError, StorageError
-from hlsstudio.core.models import ContentType, PublishResult
+from hlsstudio.core.models import ContentType, PublishResult, RenditionResult
+from hlsstudio.core.rendition_list import read_renditions, with_urls
 from hlsstudio.core.settings import DestinationSettings
 from hlsstudio.core.storage.base import MASTER_NAME, Destination, ObjectInfo, content_prefix
 from hlsstudio.core.storage.config import resolve_webhook
 from hlsstudio.core.storage.content_types import cache_control_for, content_type_for
 from hlsstudio.core.storyboard import STORYBOARD
 from hlsstudio.core.sweep import group_objects, read_index, sweep_title
+from hlsstudio.core.tracks.renditions import renditions_in
 from hlsstudio.core.uploads import (
     PackageFile,
     ProgressCallback,
@@ -53,7 +53,7 @@ from hlsstudio.core.uploads import (
     UploadState,
     package_files,
 )
-from hlsstudio.core.webhook import send_webhook
+from hlsstudio.core.webhook import send_webhook, webhook_payload
 
 __all__ = [
     "PackageFile",
@@ -199,27 +199,21 @@ def raise_failures(failures: list[StorageError]) -> None:
     )
 
 
-def webhook_payload(result: PublishResult, content_type: ContentType, content_id: str) -> dict[str, Any]:
-    """The JSON document the completion webhook receives."""
-    doc: dict[str, Any] = {
-        "event": "hls.published",
-        "content_type": str(content_type),
-        "content_id": content_id,
-    }
-    doc.update(result.model_dump(mode="json", exclude={"webhook"}))
-    return doc
-
-
 def notify_webhook(
-    result: PublishResult, options: PublishOptions, content_type: ContentType, content_id: str
+    result: PublishResult,
+    options: PublishOptions,
+    content_type: ContentType,
+    content_id: str,
+    renditions: list[RenditionResult] | None = None,
 ) -> str | None:
-    """POST the result to the configured webhook; its outcome ("delivered"/"failed: …"), None if none."""
+    """POST the result (and the published ``renditions``) to the configured webhook; its outcome
+    ("delivered"/"failed: …"), None if none."""
     if not options.webhook_url:
         return None
     secret = options.webhook_secret.get_secret_value() if options.webhook_secret else None
     return send_webhook(
         options.webhook_url,
-        webhook_payload(result, content_type, content_id),
+        webhook_payload(result, content_type, content_id, renditions or []),
         secret=secret,
         timeout=options.webhook_timeout,
         attempts=options.webhook_attempts,
@@ -371,6 +365,10 @@ def complete_publish(
     uploaded = [*uploaded, files[-1]] if master_sent else uploaded
     removed, waiting = _sweep(ctx)
     master_key = ctx.title_prefix + MASTER_NAME
+
+    def url_of(name: str) -> str:
+        return ctx.destination.public_url(ctx.prefix + name)
+
     result = PublishResult(
         hls_url=ctx.destination.public_url(master_key),
         master_key=master_key,
@@ -382,9 +380,8 @@ def complete_publish(
         publish_time_seconds=round(time.monotonic() - started, 3),
         build=ctx.build,
         old_builds_waiting=waiting,
-        storyboard_url=next(
-            (ctx.destination.public_url(ctx.prefix + f.name) for f in files if f.name == STORYBOARD), None
-        ),
+        storyboard_url=next((url_of(f.name) for f in files if f.name == STORYBOARD), None),
+        renditions=renditions_in(files[-1].path, url_of),
     )
     log.info(
         "published %s (%s) to %s: %d uploaded, %d skipped, %d old objects removed, %d old builds waiting",
@@ -396,5 +393,8 @@ def complete_publish(
         result.files_removed,
         waiting,
     )
-    result.webhook = notify_webhook(result, ctx.options, *content)
+    renditions = with_urls(
+        read_renditions(files[-1].path), lambda uri: ctx.destination.public_url(ctx.prefix + uri)
+    )
+    result.webhook = notify_webhook(result, ctx.options, *content, renditions)
     return result

@@ -70,6 +70,7 @@ class VariantResult(BaseModel):
     codecs: str = ""
     frame_rate: float | None = None
     playlist: str = ""
+    audio: str | None = None  # the audio group it plays with (its bandwidth includes that sound)
 
 
 class PublishResult(BaseModel):
@@ -89,6 +90,7 @@ class PublishResult(BaseModel):
     old_builds_waiting: int = 0
     """Replaced builds kept for viewers still playing them, until their grace period ends."""
     storyboard_url: str | None = None  # the scrub-thumbnail storyboard (thumbnails.vtt), if any
+    renditions: list[RenditionResult] = Field(default_factory=list)  # audio and subtitles, with URLs
 
 
 class JobResult(BaseModel):

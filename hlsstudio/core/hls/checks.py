@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from hlsstudio.core.hls.facts import PackageFacts, RenditionFacts
-from hlsstudio.core.hls.master import measure_rates, playlist_name_for
+from hlsstudio.core.hls.master import playlist_name_for
 from hlsstudio.core.hls.playlists import MediaPlaylist
 from hlsstudio.core.hls.tsinfo import pts_difference
 from hlsstudio.core.models import ValidationCheck
@@ -250,10 +250,14 @@ def _bandwidth_offenders(rendition: RenditionFacts) -> Iterable[str]:
     entry = rendition.entry
     if entry is None:
         return
-    if any(s.size is None for s in rendition.segments) or not rendition.segments:
-        yield f"{rendition.uri}: cannot measure (segments missing)"
+    rates = rendition.rates()
+    if rates is None:
+        missing = (
+            rendition.sound.problem if rendition.sound and rendition.sound.problem else "segments missing"
+        )
+        yield f"{rendition.uri}: cannot measure ({missing})"
         return
-    peak, average = measure_rates([(s.size or 0, s.duration) for s in rendition.segments])
+    peak, average = rates
     for attribute, declared, measured in (
         ("BANDWIDTH", entry.bandwidth, peak),
         ("AVERAGE-BANDWIDTH", entry.average_bandwidth, average),
@@ -283,10 +287,12 @@ def check_codecs(facts: PackageFacts, options: CheckOptions) -> ValidationCheck:
         declared = rendition.entry.codecs if rendition.entry else None
         if declared is None or rendition.playlist is None:
             continue
-        if rendition.codecs is None:
-            offenders.append(f"{rendition.uri}: {rendition.codecs_problem}")
-        elif _codec_set(declared) != _codec_set(rendition.codecs):
-            offenders.append(f'{rendition.uri}: CODECS "{declared}" but segments hold "{rendition.codecs}"')
+        found = rendition.all_codecs()
+        if found is None:
+            problem = rendition.codecs_problem or (rendition.sound.problem if rendition.sound else None)
+            offenders.append(f"{rendition.uri}: {problem or 'its audio codec cannot be read'}")
+        elif _codec_set(declared) != _codec_set(found):
+            offenders.append(f'{rendition.uri}: CODECS "{declared}" but segments hold "{found}"')
     return _verdict("codecs", offenders, "declared CODECS match the segments")
 
 

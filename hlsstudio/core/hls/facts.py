@@ -11,7 +11,7 @@ from pathlib import Path
 
 from hlsstudio.core import layout
 from hlsstudio.core.errors import HlsStudioError
-from hlsstudio.core.hls.master import MASTER_NAME, playlist_name_for
+from hlsstudio.core.hls.master import MASTER_NAME, measure_rates, playlist_name_for
 from hlsstudio.core.hls.playlists import (
     MasterPlaylist,
     MediaPlaylist,
@@ -37,6 +37,18 @@ class SegmentFacts:
 
 
 @dataclass
+class SoundFacts:
+    """An audio group as the variants naming it are measured with it: its renditions' largest peak
+    and average rates (bit/s) and their codecs; ``problem`` when a rendition cannot be read."""
+
+    group: str
+    peak: int = 0
+    average: int = 0
+    codecs: str | None = None
+    problem: str | None = None
+
+
+@dataclass
 class RenditionFacts:
     """One variant: its master entry (if a master was read), its playlist and segments."""
 
@@ -47,6 +59,26 @@ class RenditionFacts:
     segments: list[SegmentFacts] = field(default_factory=list)
     codecs: str | None = None
     codecs_problem: str | None = None
+    sound: SoundFacts | None = None  # the audio group it names (sound is demuxed)
+
+    def rates(self) -> tuple[int, int] | None:
+        """(measured peak, average) bit/s of the variant with its audio group's, or None when a
+        segment (of the variant or of its sound) is missing."""
+        if not self.segments or any(s.size is None for s in self.segments):
+            return None
+        if self.sound is not None and self.sound.problem is not None:
+            return None
+        peak, average = measure_rates([(s.size or 0, s.duration) for s in self.segments])
+        extra = (self.sound.peak, self.sound.average) if self.sound is not None else (0, 0)
+        return peak + extra[0], average + extra[1]
+
+    def all_codecs(self) -> str | None:
+        """The codecs of its first segment and of its audio group's (None when unreadable)."""
+        if self.codecs is None:
+            return None
+        if self.sound is None:
+            return self.codecs
+        return f"{self.codecs},{self.sound.codecs}" if self.sound.codecs else None
 
 
 @dataclass
@@ -119,6 +151,40 @@ def gather_rendition(package_dir: Path, uri: str, entry: VariantEntry | None) ->
     return rendition
 
 
+def _sound_of(package_dir: Path, uri: str | None) -> tuple[int, int, str] | str:
+    """(peak, average, codec) of one audio rendition's playlist, or why it cannot be measured."""
+    if not uri or not is_local_uri(uri):
+        return f"audio rendition URI {uri!r} is not in the package"
+    try:
+        playlist = read_media_playlist(package_dir / uri)
+        sized = [((package_dir / s.uri).stat().st_size, s.duration) for s in playlist.segments]
+        info = read_segment_info(package_dir / playlist.segments[0].uri) if playlist.segments else None
+    except Exception as exc:  # a missing or corrupt file is a finding
+        return f"{uri}: {_describe(exc)}"
+    if info is None or info.audio_codec is None:
+        return f"{uri}: no audio whose codec can be read"
+    peak, average = measure_rates(sized)
+    return peak, average, info.audio_codec
+
+
+def gather_sound(package_dir: Path, master: MasterPlaylist) -> dict[str, SoundFacts]:
+    """Each audio group of ``master``, measured from its renditions' segments (never raises)."""
+    groups: dict[str, SoundFacts] = {}
+    for media in master.media:
+        if media.type != "AUDIO":
+            continue
+        sound = groups.setdefault(media.group_id, SoundFacts(media.group_id))
+        measured = _sound_of(package_dir, media.uri)
+        if isinstance(measured, str):
+            sound.problem = sound.problem or measured
+            continue
+        peak, average, codec = measured
+        sound.peak, sound.average = max(sound.peak, peak), max(sound.average, average)
+        known = sound.codecs.split(",") if sound.codecs else []
+        sound.codecs = ",".join(dict.fromkeys([*known, codec]))
+    return groups
+
+
 def _fallback_uris(package_dir: Path, master_name: str, expected: list[str] | None) -> list[str]:
     if expected:
         return [playlist_name_for(name) for name in expected]
@@ -127,7 +193,7 @@ def _fallback_uris(package_dir: Path, master_name: str, expected: list[str] | No
     return sorted(
         p.name
         for p in package_dir.glob("*.m3u8")
-        if p.name != master_name and layout.variant_of_iframe_playlist(p.name) is None
+        if p.name != master_name and layout.variant_of_playlist(p.name) is not None
     )
 
 
@@ -148,6 +214,13 @@ def gather_package(
     if facts.master is not None:
         listed = [(entry.uri, entry) for entry in facts.master.variants]
         facts.renditions = [gather_rendition(package_dir, uri, entry) for uri, entry in listed]
+        sounds = gather_sound(package_dir, facts.master)
+        for rendition in facts.renditions:
+            group = rendition.entry.audio if rendition.entry else None
+            if group:
+                rendition.sound = sounds.get(
+                    group, SoundFacts(group, problem=f"audio group {group!r} is not listed")
+                )
     else:
         uris = _fallback_uris(package_dir, master_name, expected_variants)
         facts.renditions = [gather_rendition(package_dir, uri, None) for uri in uris]

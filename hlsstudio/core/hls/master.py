@@ -3,8 +3,9 @@
 ffmpeg's own ``master.m3u8`` lacks AVERAGE-BANDWIDTH, FRAME-RATE, VIDEO-RANGE, CLOSED-CAPTIONS and
 EXT-X-INDEPENDENT-SEGMENTS and declares a BANDWIDTH estimated from the requested rates.
 ``finalize_master`` replaces it with one whose bandwidths are measured from the segments on disk
-(audio included, since it is muxed into the same TS) and whose CODECS are read from the first
-segment of each variant. It also writes each variant's I-frame playlist (``core.hls.iframes``) and
+(each variant's picture plus the largest audio rendition of the group it names: sound is demuxed,
+``audio_media``) and whose CODECS are read from the first segments of each variant and its sound.
+It also writes each variant's I-frame playlist (``core.hls.iframes``) and
 lists it with EXT-X-I-FRAME-STREAM-INF, its bandwidths measured from the I-frames' byte ranges.
 """
 
@@ -20,6 +21,14 @@ from pathlib import Path
 
 from hlsstudio.core import layout
 from hlsstudio.core.errors import ValidationFailed
+from hlsstudio.core.hls.audio_media import (
+    AudioGroupRates,
+    AudioMediaSpec,
+    MeasuredAudio,
+    audio_codec,
+    audio_media_lines,
+    group_rates,
+)
 from hlsstudio.core.hls.iframes import IFrameIndex, index_variant, render_iframe_playlist
 from hlsstudio.core.hls.playlists import is_local_uri, read_media_playlist, resolve_uri
 from hlsstudio.core.hls.tsinfo import read_segment_info
@@ -48,6 +57,7 @@ class MasterVariantSpec:
     frame_rate: float | None = None
     iframe_playlist: str | None = None
     """Its I-frame playlist file, next to ``playlist``; None: ``layout.iframe_playlist_name(name)``."""
+    audio_group: str | None = None  # the GROUP-ID of the audio renditions it plays with
 
     @property
     def iframe_playlist_file(self) -> str:
@@ -174,21 +184,36 @@ def segment_codecs(segment: Path) -> str:
     return info.codecs
 
 
-def measure_variant(package_dir: Path, spec: MasterVariantSpec) -> VariantResult:
-    """Measure one variant and describe it as it will appear in the master playlist.
+def measure_variant(
+    package_dir: Path, spec: MasterVariantSpec, audio: AudioGroupRates | None = None
+) -> VariantResult:
+    """Measure one variant and describe it as it will appear in the master playlist; ``audio`` is
+    what the audio group it names adds (rates and codec).
 
     Raises ValidationFailed (or a subclass) when its playlist or segments are unusable.
     """
     measure = measure_playlist(package_dir / spec.playlist)
+    codecs = segment_codecs(measure.first_segment)
     return VariantResult(
         quality=spec.name,
         resolution=f"{spec.width}x{spec.height}",
-        bandwidth=measure.peak_bandwidth,
-        average_bandwidth=measure.average_bandwidth,
-        codecs=segment_codecs(measure.first_segment),
+        bandwidth=measure.peak_bandwidth + (audio.peak if audio else 0),
+        average_bandwidth=measure.average_bandwidth + (audio.average if audio else 0),
+        codecs=f"{codecs},{audio.codecs}" if audio else codecs,
         frame_rate=spec.frame_rate,
         playlist=spec.playlist,
+        audio=spec.audio_group if audio else None,
     )
+
+
+def measure_audio(package_dir: Path, specs: Sequence[AudioMediaSpec]) -> list[MeasuredAudio]:
+    """Measure every audio rendition's playlist. Raises ValidationFailed when one is unusable."""
+    measured = []
+    for spec in specs:
+        measure = measure_playlist(package_dir / spec.playlist)
+        codecs = audio_codec(measure.first_segment)
+        measured.append(MeasuredAudio(spec, measure.peak_bandwidth, measure.average_bandwidth, codecs))
+    return measured
 
 
 def measure_iframes(index: IFrameIndex, spec: MasterVariantSpec) -> IFrameVariant:
@@ -217,15 +242,17 @@ def render_master(
     video_range: str = VIDEO_RANGE,
     media: Sequence[str] = (),
     subtitles_group: str = "subs",
+    audio_media: Sequence[str] = (),
 ) -> str:
-    """Master playlist text: ``media`` (EXT-X-MEDIA lines of the subtitle group), ``variants``
-    (EXT-X-STREAM-INF, each naming that group when there is one) then ``iframes``, in the order given.
+    """Master playlist text: ``audio_media`` and ``media`` (EXT-X-MEDIA lines of the audio groups and
+    of the subtitle group), ``variants`` (EXT-X-STREAM-INF, each naming its audio group and the
+    subtitle group when there is one) then ``iframes``, in the order given.
 
     ``no_captions`` says the variants carry no closed captions (CLOSED-CAPTIONS=NONE on each);
     False leaves the attribute out.
     """
     version = MASTER_VERSION_WITH_IFRAMES if iframes else MASTER_VERSION
-    lines = ["#EXTM3U", f"#EXT-X-VERSION:{version}", "#EXT-X-INDEPENDENT-SEGMENTS", *media]
+    lines = ["#EXTM3U", f"#EXT-X-VERSION:{version}", "#EXT-X-INDEPENDENT-SEGMENTS", *audio_media, *media]
     for variant in variants:
         attributes = [
             f"BANDWIDTH={variant.bandwidth}",
@@ -238,6 +265,8 @@ def render_master(
         attributes.append(f"VIDEO-RANGE={video_range}")
         if no_captions:
             attributes.append("CLOSED-CAPTIONS=NONE")
+        if variant.audio:
+            attributes.append(f'AUDIO="{variant.audio}"')
         if media:
             attributes.append(f'SUBTITLES="{subtitles_group}"')
         lines.append("#EXT-X-STREAM-INF:" + ",".join(attributes))
@@ -284,22 +313,28 @@ def finalize_master(
     *,
     master_name: str = MASTER_NAME,
     media: Sequence[str] = (),
+    audio: Sequence[AudioMediaSpec] = (),
 ) -> list[VariantResult]:
     """Measure every variant, write its I-frame playlist, then (re)write ``package_dir/master_name``.
 
-    Variants are listed by measured peak bandwidth, lowest first (height breaks ties), then their
-    I-frame playlists in the same way. CLOSED-CAPTIONS=NONE is declared only when no variant's
-    video carries A/53 captions. Returns the VariantResults in master order. Raises
-    ValidationFailed (or a subclass) when a variant cannot be measured or indexed, or no variant is
-    given (nothing is written then); ValueError when an I-frame playlist would not sit next to its
-    variant playlist; OSError when a playlist cannot be written.
+        ``audio`` are the audio renditions (each variant names its group); ``media`` the subtitle lines.
+
+        Variants are listed by measured peak bandwidth, lowest first (height breaks ties), then their
+        I-frame playlists in the same way. CLOSED-CAPTIONS=NONE is declared only when no variant's
+        video carries A/53 captions. Returns the VariantResults in master order and the measured audio
+    renditions. Raises
+        ValidationFailed (or a subclass) when a variant cannot be measured or indexed, or no variant is
+        given (nothing is written then); ValueError when an I-frame playlist would not sit next to its
+        variant playlist; OSError when a playlist cannot be written.
     """
     if not variants:
         raise ValidationFailed("no variants to list in the master playlist")
+    audio_measured = measure_audio(package_dir, audio)
+    rates = group_rates(audio_measured)
     measured: list[tuple[VariantResult, IFrameVariant, IFrameIndex, int]] = []
     for spec in variants:
         _same_folder(spec)
-        result = measure_variant(package_dir, spec)
+        result = measure_variant(package_dir, spec, rates.get(spec.audio_group or ""))
         index = index_variant(package_dir / spec.playlist)
         measured.append((result, measure_iframes(index, spec), index, spec.height))
     for _, iframe, index, _ in measured:
@@ -310,6 +345,8 @@ def finalize_master(
     by_rate = sorted(measured, key=lambda item: (item[0].bandwidth, item[3]))
     results = [result for result, _, _, _ in by_rate]
     iframes = [iframe for _, iframe, _, _ in sorted(measured, key=lambda item: (item[1].bandwidth, item[3]))]
-    text = render_master(results, iframes, no_captions=not captioned, media=media)
+    text = render_master(
+        results, iframes, no_captions=not captioned, media=media, audio_media=audio_media_lines(audio)
+    )
     write_atomically(package_dir / master_name, text)
     return results

@@ -20,7 +20,6 @@ import m3u8
 from hlsstudio.core import layout
 from hlsstudio.core.hls.checks import summarize
 from hlsstudio.core.hls.facts import PackageFacts, RenditionFacts
-from hlsstudio.core.hls.master import measure_rates
 from hlsstudio.core.hls.playlists import is_local_uri, resolve_uri
 from hlsstudio.core.hls.storyboard_check import check_storyboard
 from hlsstudio.core.hls.subtitle_check import check_subtitles
@@ -116,11 +115,8 @@ def _kbps(bits: int) -> str:
 
 
 def _rates(rendition: RenditionFacts) -> tuple[int, int] | None:
-    """(measured peak, average) bit/s of a variant, or None when a segment is missing."""
-    segments = rendition.segments
-    if not segments or any(s.size is None for s in segments):
-        return None
-    return measure_rates([(s.size or 0, s.duration) for s in segments])
+    """(measured peak, average) bit/s of a variant with its sound, or None when a segment is missing."""
+    return rendition.rates()
 
 
 def _is_video(codecs: str | None, resolution: tuple[int, int] | None) -> bool:

@@ -59,6 +59,24 @@ class VariantEntry:
     codecs: str | None
     resolution: tuple[int, int] | None
     frame_rate: float | None
+    audio: str | None = None  # the AUDIO group it names
+    subtitles: str | None = None  # the SUBTITLES group it names
+
+
+@dataclass(frozen=True)
+class MediaEntry:
+    """One EXT-X-MEDIA of a master playlist (an audio or subtitle rendition)."""
+
+    type: str
+    group_id: str
+    name: str
+    language: str | None
+    default: bool
+    autoselect: bool
+    uri: str | None
+    channels: str | None = None
+    forced: bool = False
+    characteristics: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +87,7 @@ class MasterPlaylist:
     version: int | None
     independent_segments: bool
     variants: tuple[VariantEntry, ...]
+    media: tuple[MediaEntry, ...] = ()
 
 
 def is_local_uri(uri: str) -> bool:
@@ -136,6 +155,23 @@ def _variant_entry(playlist: Any) -> VariantEntry:
         codecs=str(info.codecs) if info.codecs else None,
         resolution=(int(resolution[0]), int(resolution[1])) if resolution else None,
         frame_rate=float(frame_rate) if frame_rate else None,
+        audio=str(info.audio) if info.audio else None,
+        subtitles=str(info.subtitles) if info.subtitles else None,
+    )
+
+
+def _media_entry(media: Any) -> MediaEntry:
+    return MediaEntry(
+        type=str(media.type or ""),
+        group_id=str(media.group_id or ""),
+        name=str(media.name or ""),
+        language=str(media.language) if media.language else None,
+        default=str(media.default or "").upper() == "YES",
+        autoselect=str(media.autoselect or "").upper() == "YES",
+        uri=str(media.uri) if media.uri else None,
+        channels=str(media.channels) if media.channels else None,
+        forced=str(media.forced or "").upper() == "YES",
+        characteristics=str(media.characteristics) if media.characteristics else None,
     )
 
 
@@ -153,4 +189,5 @@ def read_master_playlist(path: Path) -> MasterPlaylist:
         version=_optional_int(parsed.version),
         independent_segments=bool(parsed.is_independent_segments),
         variants=tuple(_variant_entry(p) for p in parsed.playlists),
+        media=tuple(_media_entry(m) for m in parsed.media),
     )

@@ -107,6 +107,11 @@ RULES: tuple[Rule, ...] = (
          "language tag",
          "HLS Authoring Spec 5.3 (WebVTT) · RFC 8216 3.5, 4.3.4.1 · hls.js, Media3", "must", ("subtitles",),
          "Encode the video again; if a subtitle file is at fault, fix or remove it first."),
+    Rule("audio-renditions", "Every audio track listed in the master is in the package, lasts as long as "
+         "the video, starts its segments where the video's start, and every audio group offers the same "
+         "languages with one default, a language tag and a channel count",
+         f"{SPEC} 8.10, 9.7 · RFC 8216 4.3.4.1 · Media3 (androidx/media #1043)", "must", ("audio",),
+         "Encode the video again; if an audio file is at fault, fix or remove it first."),
 )  # fmt: skip
 
 NOT_YET_WRITTEN: dict[str, str] = {}

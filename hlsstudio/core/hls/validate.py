@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hlsstudio.core.conformance import ConformanceReport
+from hlsstudio.core.hls.audio_check import check_audio
 from hlsstudio.core.hls.checks import RULES, CheckOptions
 from hlsstudio.core.hls.facts import PackageFacts, gather_package
 from hlsstudio.core.hls.master import MASTER_NAME
@@ -31,7 +32,7 @@ class PackageVerdict:
 
 
 def _validation(facts: PackageFacts, options: CheckOptions) -> ValidationReport:
-    checks = [rule(facts, options) for rule in RULES]
+    checks = [rule(facts, options) for rule in (*RULES, check_audio)]
     return ValidationReport(ok=all(check.ok for check in checks), checks=checks)
 
 

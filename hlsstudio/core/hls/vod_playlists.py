@@ -5,7 +5,8 @@ sliding window (``-hls_list_size K``: the first K segments are short, later ones
 a VOD playlist it makes every segment short. So a fast-start encode runs with a window of K entries
 and keeps every segment file, and ``complete_playlist`` then writes the whole VOD playlist: the
 durations ffmpeg wrote for the segments still in its window, and for the earlier ones the distance
-between consecutive segments' first video timestamps (read from the TS files themselves).
+between consecutive segments' first video timestamps (audio timestamps for audio-only segments),
+read from the TS files themselves.
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ from hlsstudio.core.hls.tsinfo import pts_difference, read_segment_info
 
 
 def _first_pts(path: Path) -> float:
-    info = read_segment_info(path, audio=False)
-    if info.video_pts is None:
-        raise ValidationFailed(f"{path.name}: no video timestamp to measure its duration")
-    return info.video_pts
+    """The segment's first video timestamp; for an audio-only segment, its first audio timestamp."""
+    info = read_segment_info(path, audio=True)
+    pts = info.video_pts if info.video_pid is not None else info.audio_pts
+    if pts is None:
+        raise ValidationFailed(f"{path.name}: no timestamp to measure its duration")
+    return pts
 
 
 def render_vod_playlist(entries: list[tuple[float, str]]) -> str:

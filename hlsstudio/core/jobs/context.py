@@ -22,6 +22,7 @@ from hlsstudio.core.models import (
     Ladder,
     MediaInfo,
     Progress,
+    RenditionResult,
     ValidationReport,
     VariantResult,
 )
@@ -95,6 +96,8 @@ class JobContext:
     report: ValidationReport | None = None
     conformance: ConformanceReport | None = None
     storyboard: str | None = None
+    tracks: JobTracks | None = None  # the tracks encoded (complete, checked)
+    renditions: list[RenditionResult] = field(default_factory=list)
     result: JobResult | None = None
 
     def state(self, state: JobState) -> None:

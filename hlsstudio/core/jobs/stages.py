@@ -40,6 +40,9 @@ from hlsstudio.core.probe import probe_file
 from hlsstudio.core.proc import TimedOut, run_bounded
 from hlsstudio.core.runner import RunOutcome, run_ffmpeg
 from hlsstudio.core.subtitles.tracks import write_subtitles
+from hlsstudio.core.tracks.audio import audio_group
+from hlsstudio.core.tracks.audiofiles import prepare_tracks
+from hlsstudio.core.tracks.renditions import audio_results, audio_specs
 
 log = logging.getLogger(__name__)
 
@@ -72,9 +75,19 @@ def plan(ctx: JobContext) -> None:
     check_output_target(request.out_dir, [request.source])
     encoder, notes = choose_encoder(request.settings.encoder, ctx.toolchain.capabilities)
     ctx.trace.warnings.extend(notes)
+    ctx.tracks, notes = prepare_tracks(
+        request.tracks, info, request.settings, ctx.toolchain.ffprobe, ctx.toolchain.ffmpeg
+    )
+    ctx.trace.warnings.extend(notes)
     ctx.work = work_dir_for(request.out_dir, request.job or new_token())
     ctx.plan, notes = build_plan(
-        info, request.ladder, request.settings, ctx.toolchain.capabilities, out_dir=ctx.work, encoder=encoder
+        info,
+        request.ladder,
+        request.settings,
+        ctx.toolchain.capabilities,
+        out_dir=ctx.work,
+        encoder=encoder,
+        tracks=ctx.tracks,
     )
     ctx.trace.warnings.extend(notes)
 
@@ -179,6 +192,7 @@ def finalize(ctx: JobContext) -> None:
         encode_plan.subtitles, encode_plan.out_dir, first_playlist, ctx.toolchain.ffmpeg, encode_plan.source
     )
     ctx.trace.warnings.extend(subtitles.warnings)
+    audio = audio_specs(encode_plan)
     specs = [
         MasterVariantSpec(
             name=r.name,
@@ -187,10 +201,12 @@ def finalize(ctx: JobContext) -> None:
             width=r.width,
             height=r.height,
             frame_rate=float(encode_plan.frame_rate),
+            audio_group=audio_group(r.audio_kbps) if audio else None,
         )
         for r in encode_plan.rungs
     ]
-    ctx.variants = finalize_master(encode_plan.out_dir, specs, media=subtitles.media)
+    ctx.variants = finalize_master(encode_plan.out_dir, specs, media=subtitles.media, audio=audio)
+    ctx.renditions = audio_results(encode_plan.out_dir, audio) + subtitles.renditions
 
 
 def validate(ctx: JobContext) -> None:
@@ -235,6 +251,7 @@ def install(ctx: JobContext) -> None:
         conformance=ctx.conformance,
         command=ctx.trace.command,
         storyboard=ctx.storyboard,
+        renditions=ctx.renditions,
     )
 
 
@@ -275,6 +292,8 @@ def publish(ctx: JobContext) -> None:
         ctx.result = ctx.result.model_copy(update=failed)
         return
     update: dict[str, object] = {"publish": published, "hls_url": published.hls_url}
+    if published.renditions:
+        update["renditions"] = published.renditions
     if conformance is not None and conformance.overridden:
         note = f"published although it breaks rules players need ({summary_line(conformance)})"
         update["warnings"] = [*ctx.result.warnings, note]

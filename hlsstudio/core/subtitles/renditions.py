@@ -28,7 +28,7 @@ class SubtitleRendition(TrackLabel):
     autoselect: bool = True
 
 
-def _quoted(value: str) -> str:
+def quoted(value: str) -> str:
     """A value for a quoted attribute: no double quote, no line break (RFC 8216 4.2)."""
     return " ".join(value.replace('"', "'").split())
 
@@ -52,16 +52,16 @@ def media_line(rendition: SubtitleRendition, name: str, group_id: str = GROUP_ID
     yes_no = {True: "YES", False: "NO"}
     attributes = [
         "TYPE=SUBTITLES",
-        f'GROUP-ID="{_quoted(group_id)}"',
-        f'NAME="{_quoted(name)}"',
-        f'LANGUAGE="{_quoted(rendition.language or UNDETERMINED)}"',
+        f'GROUP-ID="{quoted(group_id)}"',
+        f'NAME="{quoted(name)}"',
+        f'LANGUAGE="{quoted(rendition.language or UNDETERMINED)}"',
         f"DEFAULT={yes_no[rendition.default]}",
         f"AUTOSELECT={yes_no[rendition.autoselect or rendition.default]}",
         f"FORCED={yes_no[rendition.forced]}",
     ]
     if rendition.sdh:
         attributes.append(f'CHARACTERISTICS="{SDH_CHARACTERISTICS}"')
-    attributes.append(f'URI="{_quoted(rendition.uri)}"')
+    attributes.append(f'URI="{quoted(rendition.uri)}"')
     return "#EXT-X-MEDIA:" + ",".join(attributes)
 
 

@@ -1,10 +1,10 @@
 """Which subtitle tracks a job carries, and writing them into its package as WebVTT renditions.
 
-A job carries every text subtitle track of its source (SubRip, ASS/SSA, mov_text, WebVTT) and every
-subtitle file beside it named after it (``film.fr.srt``, ``film.pt-BR.forced.srt``); image
-subtitles (PGS, DVB, VobSub) are named in the job's warnings and skipped. ``EncodeSettings.subtitles``
-"none" carries none. A track that cannot be read fails alone: its reason joins the job's warnings,
-the others and the video go on.
+A job carries the text subtitle tracks its track list (``core.tracks``) says: tracks of its source
+(SubRip, ASS/SSA, mov_text, WebVTT), files beside it named after it (``film.fr.srt``,
+``film.pt-BR.forced.srt``) and files the user attached; image subtitles (PGS, DVB, VobSub) are named
+in the job's warnings and skipped. A track that cannot be read fails alone: its reason joins the
+job's warnings, the others and the video go on.
 """
 
 from __future__ import annotations
@@ -16,13 +16,14 @@ from typing import Literal
 from pydantic import BaseModel
 
 from hlsstudio.core.models import MediaInfo
-from hlsstudio.core.subtitles.embedded import IMAGE_SUBTITLES_MESSAGE, extract_embedded, is_text_codec
-from hlsstudio.core.subtitles.languages import TrackLabel, normalize_language
+from hlsstudio.core.results import RenditionResult
+from hlsstudio.core.subtitles.embedded import IMAGE_SUBTITLES_MESSAGE, extract_embedded
+from hlsstudio.core.subtitles.languages import UNDETERMINED, TrackLabel
 from hlsstudio.core.subtitles.reading import SubtitleError, read_subtitle_file
-from hlsstudio.core.subtitles.renditions import SubtitleRendition, media_lines
-from hlsstudio.core.subtitles.sidefiles import find_side_subtitles
+from hlsstudio.core.subtitles.renditions import GROUP_ID, SubtitleRendition, media_lines, unique_names
 from hlsstudio.core.subtitles.timeline import read_video_timeline
 from hlsstudio.core.subtitles.webvtt import write_webvtt_track
+from hlsstudio.core.tracks.choices import TrackChoice
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,8 @@ class SubtitleSource(TrackLabel):
     kind: Literal["side", "embedded"]
     path: Path | None = None
     index: int | None = None
+    name: str | None = None  # the menu name the user gave (None: from the label)
+    default: bool = False
     shift: float = 0.0
     """Seconds to move the cues by: an embedded track is extracted on the file's timeline, and the
     package's timeline starts at the video's first frame."""
@@ -54,39 +57,31 @@ class SubtitleOutput(BaseModel):
 
     media: list[str]
     warnings: list[str]
+    renditions: list[RenditionResult] = []
 
 
-def plan_subtitles(info: MediaInfo, carry: bool = True) -> tuple[list[SubtitleSource], list[str]]:
-    """The tracks a job carries from ``info`` (embedded text streams, then side files) and warnings
-    for the image tracks left out. ``carry=False``: none, and no warning."""
-    if not carry:
-        return [], []
+def plan_subtitles(info: MediaInfo, tracks: list[TrackChoice]) -> tuple[list[SubtitleSource], list[str]]:
+    """The subtitle sources for the job's subtitle ``tracks`` (carried ones; ``info`` is the source's
+    probe) and one warning for each image track that cannot be carried."""
     sources: list[SubtitleSource] = []
     warnings: list[str] = []
-    for index, stream in enumerate(info.subtitle_streams):
-        language = normalize_language(stream.language or "")
-        if not is_text_codec(stream.codec):
-            label = f"subtitle track {index + 1} ({stream.codec})"
+    for choice in tracks:
+        if not choice.usable and choice.origin == "embedded":
+            label = f"subtitle track {(choice.index or 0) + 1} ({choice.codec})"
             warnings.append(f"{label}: {IMAGE_SUBTITLES_MESSAGE}: skipped")
             continue
+        if not choice.carried:
+            continue
+        fields = choice.model_dump(include={"language", "forced", "sdh", "name", "default"})
         track = f"s{len(sources)}"
-        sources.append(
-            SubtitleSource(
-                track=track, kind="embedded", index=index, language=language, shift=-info.video_delay
+        if choice.origin == "embedded":
+            sources.append(
+                SubtitleSource(
+                    track=track, kind="embedded", index=choice.index, shift=-info.video_delay, **fields
+                )
             )
-        )
-    for side in find_side_subtitles(Path(info.path)):
-        track = f"s{len(sources)}"
-        sources.append(
-            SubtitleSource(
-                track=track,
-                kind="side",
-                path=side.path,
-                language=side.language,
-                forced=side.forced,
-                sdh=side.sdh,
-            )
-        )
+        else:
+            sources.append(SubtitleSource(track=track, kind="side", path=Path(choice.path or ""), **fields))
     return sources, warnings
 
 
@@ -125,6 +120,25 @@ def write_subtitles(
         except OSError as exc:
             warnings.append(f"{item.describe()} left out: cannot write it ({exc.strerror or exc})")
             continue
-        label = item.model_dump(include={"language", "forced", "sdh"})
-        renditions.append(SubtitleRendition(uri=written.playlist, default=False, **label))
-    return SubtitleOutput(media=media_lines(renditions), warnings=warnings)
+        label = item.model_dump(include={"language", "forced", "sdh", "name", "default"})
+        renditions.append(SubtitleRendition(uri=written.playlist, **label))
+    return SubtitleOutput(media=media_lines(renditions), warnings=warnings, renditions=_results(renditions))
+
+
+def _results(renditions: list[SubtitleRendition]) -> list[RenditionResult]:
+    """The renditions as the result lists them (names and the default as ``media_lines`` gives them)."""
+    names = unique_names([r.name or r.display_name() for r in renditions])
+    first_default = next((index for index, r in enumerate(renditions) if r.default), None)
+    return [
+        RenditionResult(
+            type="subtitles",
+            group=GROUP_ID,
+            name=name,
+            language=r.language or UNDETERMINED,
+            default=index == first_default,
+            forced=r.forced,
+            sdh=r.sdh,
+            playlist=r.uri,
+        )
+        for index, (r, name) in enumerate(zip(renditions, names, strict=True))
+    ]
