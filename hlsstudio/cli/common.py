@@ -17,17 +17,19 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from hlsstudio.cli.output import JobsView, load_settings
+from hlsstudio.cli.tracks import add_track_options, track_overrides
 from hlsstudio.core.errors import HlsStudioError
 from hlsstudio.core.jobdb import JobStoreError
 from hlsstudio.core.jobowner import process_owner
 from hlsstudio.core.jobs.executor import ThreadExecutor
 from hlsstudio.core.jobs.service import JobService
 from hlsstudio.core.jobstore import DB_NAME, JobRecord, JobStore
-from hlsstudio.core.ladder import load_preset
+from hlsstudio.core.ladder import read_preset
 from hlsstudio.core.models import X264_PRESETS, ContentType, EncodeSettings, JobResult, JobState, Ladder
 from hlsstudio.core.settings import AppSettings
 from hlsstudio.core.storage import Destination, destination_from_settings
 from hlsstudio.core.toolchain import Toolchain, locate_toolchain
+from hlsstudio.core.tracks.choices import JobTracks
 
 T = TypeVar("T")
 MAX_JOBS = 8
@@ -49,8 +51,9 @@ def add_transcode_options(parser: argparse.ArgumentParser) -> None:
         dest="subtitles",
         action="store_false",
         default=None,
-        help="carry no subtitle track (default: every text track, and files named after the source)",
+        help="carry none of the source's subtitles (default: every text track, and files named after it)",
     )
+    add_track_options(parser)
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
@@ -92,14 +95,23 @@ def job_count(text: str) -> int:
 
 
 def request_settings(args: argparse.Namespace) -> tuple[Ladder, EncodeSettings]:
-    """The ladder and encode settings for a job: saved settings overridden by the command line.
+    """The ladder and encode settings for a job: saved settings overridden by the ladder preset's
+    default languages, and those by the command line.
 
     Raises LadderError for a bad ladder preset and HlsStudioError for out-of-range options.
     """
     saved = load_settings()
     ladder = Ladder(rungs=saved.ladder)
+    preset_languages: dict[str, str] = {}
     if args.ladder:
-        _, ladder = load_preset(args.ladder)
+        preset = read_preset(args.ladder)
+        ladder = preset.ladder
+        for key, value in (
+            ("default_audio_language", preset.languages.audio),
+            ("default_subtitle_language", preset.languages.subtitles),
+        ):
+            if value is not None:
+                preset_languages[key] = value
     overrides = {
         key: value
         for key, value in (
@@ -112,8 +124,10 @@ def request_settings(args: argparse.Namespace) -> tuple[Ladder, EncodeSettings]:
         )
         if value is not None
     }
+    overrides.update(track_overrides(args))
     try:
-        settings = EncodeSettings.model_validate({**saved.encode.model_dump(), **overrides})
+        fields = {**saved.encode.model_dump(), **preset_languages, **overrides}
+        settings = EncodeSettings.model_validate(fields)
     except ValueError as exc:
         raise HlsStudioError(f"invalid option: {str(exc).splitlines()[-1].strip()}", str(exc)) from exc
     return ladder, settings
@@ -201,6 +215,8 @@ class Batch:
     jobs: int = 1
     replace: bool = False
     """The jobs' publish may replace a title that is already live (``--replace``)."""
+    tracks: Sequence[JobTracks | None] | None = None
+    """One per source: the files attached to its job (``--audio``/``--subtitle``), None: none."""
 
 
 def service_settings(saved: AppSettings, batch: Batch) -> AppSettings:
@@ -267,6 +283,9 @@ def run_batch(batch: Batch, view: JobsView) -> list[JobResult]:
             if batch.content is not None:
                 for job_id in ids:
                     service.update(job_id, content_id=batch.content[1])
+            for job_id, tracks in zip(ids, batch.tracks or [None] * len(ids), strict=True):
+                if tracks is not None:  # the source's own tracks are added when the job is planned
+                    service.update(job_id, tracks=tracks)
             service.start()
             _wait(service, ids)
             blockers = service.start_blockers()

@@ -11,7 +11,7 @@ from typing import Any
 from hlsstudio.cli.common import toolchain_from_settings
 from hlsstudio.cli.output import format_bytes, format_seconds, load_settings, print_json
 from hlsstudio.core.errors import ConfigError, HlsStudioError, ProbeError, ToolchainError
-from hlsstudio.core.models import MediaInfo
+from hlsstudio.core.models import EncodeSettings, MediaInfo
 from hlsstudio.core.probe import probe_file
 from hlsstudio.core.storage.config import destination_from_settings
 from hlsstudio.core.storage.cors import (
@@ -23,6 +23,8 @@ from hlsstudio.core.storage.cors import (
     set_cors,
 )
 from hlsstudio.core.toolchain import find_binary, platform_name, read_version
+from hlsstudio.core.tracks.choices import JobTracks, TrackChoice
+from hlsstudio.core.tracks.discover import discover_tracks
 
 EXIT_USAGE = 2
 EXIT_DESTINATION = 4
@@ -66,9 +68,16 @@ def register(sub: Any) -> None:
     )
     doctor.set_defaults(handler=cmd_doctor)
 
-    probe = sub.add_parser("probe", help="show what ffprobe says about source files")
+    probe = sub.add_parser(
+        "probe", help="show what ffprobe says about source files, and their audio and subtitle tracks"
+    )
     probe.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    probe.add_argument("--json", action="store_true", help="print a JSON list, one object per file")
+    probe.add_argument(
+        "--json",
+        action="store_true",
+        help="print a JSON list, one object per file: info (what ffprobe says) and tracks (with the "
+        "audio and subtitle files found beside it)",
+    )
     probe.set_defaults(handler=cmd_probe)
 
 
@@ -191,8 +200,43 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return status
 
 
-def summary_lines(info: MediaInfo) -> list[str]:
-    """A readable multi-line summary of a probed source."""
+def _file_line(track: TrackChoice) -> str:
+    language = track.language or "language unknown"
+    flags = "".join(f", {word}" for word, on in (("forced", track.forced), ("SDH", track.sdh)) if on)
+    return f"{track.describe()} beside the source, {language}{flags}"
+
+
+def track_lines(info: MediaInfo, tracks: JobTracks) -> list[str]:
+    """One line per audio track (codec, channels, language, what happens to it) and per subtitle
+    track (codec, language, text or image), the files found beside the source included."""
+    lines: list[str] = []
+    for number, track in enumerate(tracks.audio, start=1):
+        if track.origin != "embedded" or track.index is None:
+            lines.append(f"  audio {number:<4} {_file_line(track)}")
+            continue
+        audio = info.audio_streams[track.index]
+        lines.append(
+            f"  audio {number:<4} {audio.codec}, {audio.channel_layout or f'{audio.channels} ch'}, "
+            f"{audio.sample_rate or '?'} Hz"
+            + (f", {audio.language}" if audio.language else "")
+            + (" (default)" if audio.default else "")
+            + (f": {track.note}" if track.note else "")
+        )
+    if not tracks.audio:
+        lines.append("  audio      none")
+    for number, track in enumerate(tracks.subtitles, start=1):
+        if track.origin != "embedded" or track.index is None:
+            lines.append(f"  subtitle {number:<2}{_file_line(track)}")
+            continue
+        stream = info.subtitle_streams[track.index]
+        kind = "text" if track.usable else f"image: {track.note}"
+        lines.append(f"  subtitle {number:<2}{stream.codec}, {stream.language or 'language unknown'}, {kind}")
+    return lines
+
+
+def summary_lines(info: MediaInfo, tracks: JobTracks | None = None) -> list[str]:
+    """A readable multi-line summary of a probed source and its tracks (``tracks``: found from
+    ``info`` and the files beside the source when not given)."""
     video = f"{info.video_codec}" + (f" ({info.profile})" if info.profile else "")
     lines = [
         f"  container  {info.container}, {format_seconds(info.duration)} ({info.duration:.2f} s), "
@@ -204,19 +248,7 @@ def summary_lines(info: MediaInfo) -> list[str]:
         + (" interlaced" if info.interlaced else "")
         + (f", rotated {info.rotation}°" if info.rotation else ""),
     ]
-    if info.audio_streams:
-        for i, audio in enumerate(info.audio_streams):
-            lines.append(
-                f"  audio {i + 1:<4} {audio.codec}, {audio.channel_layout or f'{audio.channels} ch'}, "
-                f"{audio.sample_rate or '?'} Hz"
-                + (f", {audio.language}" if audio.language else "")
-                + (" (default)" if audio.default else "")
-            )
-    else:
-        lines.append("  audio      none")
-    if info.subtitle_streams:
-        langs = ", ".join(s.language or s.codec for s in info.subtitle_streams)
-        lines.append(f"  subtitles  {langs}")
+    lines += track_lines(info, tracks if tracks is not None else discover_tracks(info, EncodeSettings()))
     lines += [f"  warning    {w}" for w in info.warnings]
     return lines
 
@@ -236,10 +268,12 @@ def cmd_probe(args: argparse.Namespace) -> int:
             if args.verbose and exc.detail:
                 print(exc.detail, file=sys.stderr)
             continue
-        results.append({"path": str(path), "ok": True, "info": info.model_dump(mode="json")})
+        tracks = discover_tracks(info, EncodeSettings())  # the default choice: every track listed
+        doc = {"info": info.model_dump(mode="json"), "tracks": tracks.model_dump(mode="json")}
+        results.append({"path": str(path), "ok": True, **doc})
         if not args.json:
             print(str(path))
-            print("\n".join(summary_lines(info)))
+            print("\n".join(summary_lines(info, tracks)))
     if args.json:
         print_json(results)
     return 1 if failed else 0

@@ -26,6 +26,7 @@ from hlsstudio.cli.common import (
     transcode_args,
 )
 from hlsstudio.cli.output import JobLine, JobsView, ProgressBar, fail, format_bytes, load_settings, print_json
+from hlsstudio.cli.tracks import attached_tracks, usage_error
 from hlsstudio.core import paths
 from hlsstudio.core.manage import (
     SOURCE_PREFIX,
@@ -42,6 +43,8 @@ from hlsstudio.core.publish import PublishOptions, UploadProgress, publish_packa
 from hlsstudio.core.settings import AppSettings
 from hlsstudio.core.storage import Destination, content_prefix, validate_content_id
 from hlsstudio.core.sweep import live_since, live_title
+from hlsstudio.core.tracks.attach import TrackFileError
+from hlsstudio.core.tracks.choices import JobTracks
 
 REDRAW_SECONDS = 0.2
 
@@ -199,10 +202,15 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
 
 def _job_runner(
-    args: argparse.Namespace, settings: AppSettings, destination: Destination, cancel: threading.Event
+    args: argparse.Namespace,
+    settings: AppSettings,
+    destination: Destination,
+    cancel: threading.Event,
+    tracks: JobTracks | None = None,
 ) -> Callable[[Path], JobResult]:
     """A callable that transcodes a downloaded source and publishes it (``convert-existing``: the
-    source is a temporary download, so the job is not one of the queue's)."""
+    source is a temporary download, so the job is not one of the queue's). ``tracks``: the files
+    attached with ``--audio``/``--subtitle`` (the download's own tracks are added when planned)."""
     ladder, encode = request_settings(args)
     toolchain = toolchain_from_settings()
     out_dir = getattr(args, "out_dir", None) or settings.resolved_output_dir() / args.content_id
@@ -216,6 +224,7 @@ def _job_runner(
             settings=encode,
             content_type=args.content_type,
             content_id=args.content_id,
+            tracks=tracks,
         )
         callbacks = JobCallbacks(on_progress=line.encode, on_upload=line.upload)
         try:
@@ -243,13 +252,18 @@ def _report_job(result: JobResult, args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Transcode FILE and publish the package while it encodes, as a job of the shared queue."""
+    """Transcode FILE and publish the package while it encodes, as a job of the shared queue.
+    ``--audio``/``--subtitle`` files are attached to its job (exit 2, nothing run, when one cannot be)."""
     content_id = validate_content_id(args.content_id)
+    source: Path = args.source
+    try:
+        tracks = attached_tracks(args, source)
+    except TrackFileError as exc:
+        return usage_error(exc.message)
     destination = open_destination(load_settings(), "publishing to")
     if refuse_live(destination, args.content_type, content_id, args.replace):
         return EXIT_LIVE
     ladder, encode = request_settings(args)
-    source: Path = args.source
     batch = Batch(
         [source],
         ladder,
@@ -258,6 +272,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         content=(args.content_type, content_id),
         publish=True,
         replace=args.replace,
+        tracks=[tracks],
     )
     (result,) = run_batch(batch, JobsView(content_id, enabled=False if args.json else None))
     return _report_job(result, args)
@@ -283,13 +298,17 @@ def cmd_convert_existing(args: argparse.Namespace) -> int:
     if not args.key or args.content_type is None or args.content_id is None:
         return fail("convert-existing needs KEY, --content-type and --content-id (or --list)")
     validate_content_id(args.content_id)
+    try:
+        tracks = attached_tracks(args, None)  # labelled from their own names: the source is a key
+    except TrackFileError as exc:
+        return usage_error(exc.message)
     destination = open_destination(settings, "using")
     if refuse_live(destination, args.content_type, args.content_id, args.replace):
         return EXIT_LIVE
     download_bar = ByteBar("download", enabled=not args.json)
 
     def work(cancel: threading.Event) -> JobResult:
-        run = _job_runner(args, settings, destination, cancel)
+        run = _job_runner(args, settings, destination, cancel, tracks)
         try:
             return convert_existing(
                 args.key,

@@ -12,10 +12,12 @@ from typing import Any
 
 from hlsstudio.cli.common import Batch, add_transcode_options, job_count, request_settings, run_batch
 from hlsstudio.cli.output import JobsView, fail, format_bytes, print_json
+from hlsstudio.cli.tracks import ONE_SOURCE, attached_tracks, has_track_files, usage_error
 from hlsstudio.core.conformance import ConformanceReport
 from hlsstudio.core.hls.report import MARKS, summary_line
 from hlsstudio.core.install import package_dirs
 from hlsstudio.core.models import JobResult
+from hlsstudio.core.tracks.attach import TrackFileError
 
 
 def register(sub: Any) -> None:
@@ -80,9 +82,20 @@ def report(results: list[JobResult], as_json: bool, verbose: bool) -> int:
 
 
 def cmd_transcode(args: argparse.Namespace) -> int:
-    """Transcode each FILE (``--jobs`` at once); a failing file does not stop the others."""
-    ladder, encode = request_settings(args)
+    """Transcode each FILE (``--jobs`` at once); a failing file does not stop the others.
+
+    ``--audio``/``--subtitle`` files are attached to the one FILE's job; with several FILEs, or a file
+    that cannot be attached, nothing runs (exit 2).
+    """
     files: list[Path] = args.files
-    batch = Batch(files, ladder, encode, out_dirs=output_dirs(files, args.out), jobs=args.jobs)
+    if has_track_files(args) and len(files) != 1:
+        return usage_error(ONE_SOURCE)
+    try:
+        tracks = attached_tracks(args, files[0])
+    except TrackFileError as exc:
+        return usage_error(exc.message)
+    ladder, encode = request_settings(args)
+    out_dirs = output_dirs(files, args.out)
+    batch = Batch(files, ladder, encode, out_dirs=out_dirs, jobs=args.jobs, tracks=[tracks] * len(files))
     results = run_batch(batch, JobsView(jobs=args.jobs))
     return report(results, args.json, args.verbose)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from pydantic import ValidationError
 
 from hlsstudio.core.errors import LadderError
 from hlsstudio.core.models import Ladder, MediaInfo, PlannedRung, Rung
+from hlsstudio.core.subtitles.languages import normalize_language
 
 PRESET_SCHEMA_VERSION = 1
 SIZE_TOLERANCE = 0.05
@@ -177,13 +179,61 @@ def _plan_all(info: MediaInfo, ladder: Ladder, fps: float | None = None) -> list
     return [_plan_one(info, enabled[0], own, f"{own}p", rate)]
 
 
-def preset_to_json(ladder: Ladder, name: str) -> dict[str, Any]:
-    """A ladder as a preset document (``schema_version``, ``name``, ``rungs``)."""
-    return {
+@dataclass(frozen=True)
+class PresetLanguages:
+    """The languages a preset makes the default: the audio a player starts with, the subtitles shown
+    from the start (BCP 47 tags; None: not set by the preset)."""
+
+    audio: str | None = None
+    subtitles: str | None = None
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A preset file's contents: its name, its ladder and its default languages."""
+
+    name: str
+    ladder: Ladder
+    languages: PresetLanguages = PresetLanguages()
+
+
+LANGUAGE_KEYS = {"audio": "default_audio_language", "subtitles": "default_subtitle_language"}
+"""PresetLanguages field -> the preset document's key (both optional)."""
+
+
+def preset_to_json(ladder: Ladder, name: str, languages: PresetLanguages | None = None) -> dict[str, Any]:
+    """A ladder as a preset document (``schema_version``, ``name``, ``rungs``, and the default
+    languages that are set)."""
+    doc: dict[str, Any] = {
         "schema_version": PRESET_SCHEMA_VERSION,
         "name": name,
         "rungs": [r.model_dump() for r in ladder.rungs],
     }
+    for field, key in LANGUAGE_KEYS.items():
+        value = getattr(languages, field) if languages is not None else None
+        if value:
+            doc[key] = value
+    return doc
+
+
+def preset_languages(doc: Any) -> PresetLanguages:
+    """The default languages of a preset document (none when its keys are absent or null).
+
+    Raises LadderError for a value that is not a language code.
+    """
+    found: dict[str, str | None] = {}
+    for field, key in LANGUAGE_KEYS.items():
+        value = doc.get(key) if isinstance(doc, dict) else None
+        if value is None or value == "":
+            found[field] = None
+            continue
+        tag = normalize_language(value) if isinstance(value, str) else None
+        if tag is None:
+            raise LadderError(
+                f"invalid ladder preset: {key} {value!r} is not a language code (e.g. en, pt-BR)"
+            )
+        found[field] = tag
+    return PresetLanguages(**found)
 
 
 def ladder_from_json(doc: Any) -> tuple[str, Ladder]:
@@ -200,18 +250,33 @@ def ladder_from_json(doc: Any) -> tuple[str, Ladder]:
     return str(doc.get("name") or "preset"), ladder
 
 
-def save_preset(path: Path, ladder: Ladder, name: str) -> None:
-    """Write a ladder preset JSON file (export)."""
-    path.write_text(json.dumps(preset_to_json(ladder, name), indent=2) + "\n", encoding="utf-8")
+def preset_from_json(doc: Any) -> Preset:
+    """Parse a preset document into its name, ladder and default languages. Raises LadderError."""
+    name, ladder = ladder_from_json(doc)
+    return Preset(name, ladder, preset_languages(doc))
 
 
-def load_preset(path: Path) -> tuple[str, Ladder]:
-    """Read a ladder preset JSON file (import). Raises LadderError for unreadable or invalid files."""
+def save_preset(path: Path, ladder: Ladder, name: str, languages: PresetLanguages | None = None) -> None:
+    """Write a ladder preset JSON file (export), with the default languages that are set."""
+    text = json.dumps(preset_to_json(ladder, name, languages), indent=2) + "\n"
+    path.write_text(text, encoding="utf-8")
+
+
+def read_preset(path: Path) -> Preset:
+    """Read a ladder preset JSON file with its default languages (import). Raises LadderError for
+    unreadable or invalid files."""
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise LadderError(f"cannot read ladder preset {path.name}: {exc}") from exc
-    return ladder_from_json(doc)
+    return preset_from_json(doc)
+
+
+def load_preset(path: Path) -> tuple[str, Ladder]:
+    """Read a ladder preset JSON file (import): (name, ladder); ``read_preset`` adds the default
+    languages. Raises LadderError for unreadable or invalid files."""
+    preset = read_preset(path)
+    return preset.name, preset.ladder
 
 
 def _first_error(exc: Exception) -> str:

@@ -36,8 +36,7 @@ from hlsstudio.core.builds import (
     remember_build,
 )
 from hlsstudio.core.errors import CancelledError, StorageError
-from hlsstudio.core.models import ContentType, PublishResult, RenditionResult
-from hlsstudio.core.rendition_list import read_renditions, with_urls
+from hlsstudio.core.models import ContentType, PublishResult
 from hlsstudio.core.settings import DestinationSettings
 from hlsstudio.core.storage.base import MASTER_NAME, Destination, ObjectInfo, content_prefix
 from hlsstudio.core.storage.config import resolve_webhook
@@ -200,20 +199,16 @@ def raise_failures(failures: list[StorageError]) -> None:
 
 
 def notify_webhook(
-    result: PublishResult,
-    options: PublishOptions,
-    content_type: ContentType,
-    content_id: str,
-    renditions: list[RenditionResult] | None = None,
+    result: PublishResult, options: PublishOptions, content_type: ContentType, content_id: str
 ) -> str | None:
-    """POST the result (and the published ``renditions``) to the configured webhook; its outcome
-    ("delivered"/"failed: …"), None if none."""
+    """POST the result (``webhook.webhook_payload``: its renditions with their URLs included) to the
+    configured webhook; its outcome ("delivered"/"failed: …"), None if none."""
     if not options.webhook_url:
         return None
     secret = options.webhook_secret.get_secret_value() if options.webhook_secret else None
     return send_webhook(
         options.webhook_url,
-        webhook_payload(result, content_type, content_id, renditions or []),
+        webhook_payload(result, content_type, content_id),
         secret=secret,
         timeout=options.webhook_timeout,
         attempts=options.webhook_attempts,
@@ -393,8 +388,5 @@ def complete_publish(
         result.files_removed,
         waiting,
     )
-    renditions = with_urls(
-        read_renditions(files[-1].path), lambda uri: ctx.destination.public_url(ctx.prefix + uri)
-    )
-    result.webhook = notify_webhook(result, ctx.options, *content, renditions)
+    result.webhook = notify_webhook(result, ctx.options, *content)
     return result

@@ -1,5 +1,9 @@
 """The completion webhook: POST a JSON document to a URL, signed with HMAC-SHA256 when a secret is set.
 
+The document (``webhook_payload``) is the publish result with ``event``, ``content_type`` and
+``content_id``; its ``renditions`` are the audio and subtitle renditions of the published master
+(type, group, name, language, default, forced, sdh, channels, playlist and its public ``url``).
+
 The signature header is ``X-HLSStudio-Signature: sha256=<hex>``, the HMAC-SHA256 of the exact
 request body with the shared secret. Connection errors, timeouts and 5xx answers are retried
 with exponential backoff; other answers are final. Delivery never raises: the outcome is a short
@@ -21,11 +25,21 @@ from urllib.parse import urlsplit
 
 from hlsstudio import __version__
 from hlsstudio.core.logs import register_secret
+from hlsstudio.core.models import ContentType, PublishResult
 
 log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-HLSStudio-Signature"
 DELIVERED = "delivered"
+EVENT = "hls.published"
+
+
+def webhook_payload(result: PublishResult, content_type: ContentType, content_id: str) -> dict[str, Any]:
+    """The JSON document the completion webhook receives: the event, the title, and the publish
+    result (its renditions with their URLs included) less the webhook's own outcome."""
+    doc: dict[str, Any] = {"event": EVENT, "content_type": str(content_type), "content_id": content_id}
+    doc.update(result.model_dump(mode="json", exclude={"webhook"}))
+    return doc
 
 
 def sign(body: bytes, secret: str) -> str:

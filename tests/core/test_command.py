@@ -63,7 +63,7 @@ def plan_for(info: MediaInfo, caps: Capabilities = NO_GPU, encoder: str = "libx2
     return plan, warnings
 
 
-FAST_KEYFRAMES = "expr:if(lt(n_forced,3),gte(t,n_forced*2),gte(t,(n_forced-2)*6))"
+FAST_KEYFRAMES = "expr:if(lte(n_forced,3),gte(t,n_forced*2),gte(t,4+(n_forced-3)*6))"
 
 
 def rung_output(  # noqa: PLR0917  (one argument per column of the table below)
@@ -74,33 +74,45 @@ def rung_output(  # noqa: PLR0917  (one argument per column of the table below)
     bufsize: str,
     profile: str,
     level: str,
-    audio: str,
-    channels: str,
 ) -> list[str]:
-    """One rung's own HLS output of the default (fast-start) command."""
+    """One rung's own HLS output of the default (fast-start) command: picture only."""
     return [
-        "-map", f"[v{index}]", "-map", f"[a{index}]",
+        "-map", f"[v{index}]",
         "-c:v:0", "libx264", "-b:v:0", video, "-maxrate:v:0", maxrate, "-bufsize:v:0", bufsize,
         "-profile:v:0", profile, "-level:v:0", level,
         "-g:v", "151", "-force_key_frames:v", FAST_KEYFRAMES, "-a53cc:v", "0",
         "-preset:v", "fast", "-keyint_min:v", "151", "-sc_threshold:v", "0", "-x264-params:v", "open-gop=0",
-        "-c:a", "aac", "-profile:a", "aac_low", "-ar", "48000", "-b:a:0", audio, "-ac:a:0", channels,
-        "-map_metadata", "-1", "-map_chapters", "-1", "-max_muxing_queue_size", "4096",
-        "-f", "hls", "-hls_time", "6", "-hls_init_time", "2", "-hls_list_size", "3",
-        "-hls_segment_type", "mpegts", "-hls_flags", "independent_segments+temp_file",
+        *HLS_OPTIONS,
         "-hls_segment_filename", f"/out/work/stream_{name}_%03d.ts", f"/out/work/stream_{name}.m3u8",
+    ]  # fmt: skip
+
+
+HLS_OPTIONS = [
+    "-map_metadata", "-1", "-map_chapters", "-1", "-max_muxing_queue_size", "4096",
+    "-f", "hls", "-hls_time", "6", "-hls_init_time", "2", "-hls_list_size", "2",
+    "-hls_segment_type", "mpegts", "-hls_flags", "independent_segments+temp_file",
+]  # fmt: skip
+
+
+def audio_output(index: int, rendition: str, kbps: int, channels: int) -> list[str]:
+    """One audio rendition's own HLS output of the default (fast-start) command."""
+    return [
+        "-map", f"[aud{index}]", "-c:a", "aac", "-profile:a", "aac_low", "-ar", "48000",
+        "-b:a", f"{kbps}k", "-ac", str(channels), *HLS_OPTIONS,
+        "-hls_segment_filename", f"/out/work/audio_{rendition}_%03d.ts", f"/out/work/audio_{rendition}.m3u8",
     ]  # fmt: skip
 
 
 def test_full_command_for_1080p_source_is_exactly_this() -> None:
     # default settings: 6 s segments with a fast start of three 2 s segments (-hls_init_time 2 in a
-    # window of 3, completed into a VOD playlist after the encode); the cellular rung 234p first, its
-    # rate control tight (1.05x, buffer = cap: round(84.0) is 84) and its 40 kb/s sound mono
+    # window of 2, completed into a VOD playlist after the encode; then a 4 s one, then 6 s ones); the
+    # cellular rung 234p first, its rate control tight (1.05x, buffer = cap: round(84.0) is 84); the
+    # sound demuxed: the one audio track once per audio rate, 40 kb/s mono for the cellular rung
     plan, warnings = plan_for(media())
     assert warnings == []
     assert build_hls_command(plan, "ffmpeg") == [
         "ffmpeg", "-hide_banner", "-loglevel", "warning", "-y",
-        "-i", "/in/film.mov",
+        "-guess_layout_max", "8", "-i", "/in/film.mov",
         "-filter_complex",
         "[0:v:0]fps=25,format=yuv420p,split=3[s4][s_thumbs][s_poster];"
         "[s4]scale=1920:1080:flags=bicubic,setsar=1,split=2[v4][s3];"
@@ -113,14 +125,17 @@ def test_full_command_for_1080p_source_is_exactly_this() -> None:
         "[s_poster]select='isnan(prev_selected_t)*gte(t-start_t\\,6.000)',"
         "scale=1280:-2:flags=bicubic,setsar=1,format=yuvj420p[poster];"
         "[0:a:0]aresample=48000:async=1:first_pts=0,"
-        "aformat=sample_fmts=fltp:channel_layouts=stereo,asplit=5[a0][a1][a2][a3][a4]",
+        "aformat=sample_fmts=fltp:channel_layouts=stereo,apad=whole_dur=60.000,asplit=3[aud0][aud1][aud2]",
         # with fast start, one HLS muxer per rung (the muxer's short-segment timing is shared by all
         # its variants, which was measured to miss cuts with several)
-        *rung_output("234p", 0, "80k", "84k", "84k", "main", "3.0", "40k", "1"),
-        *rung_output("360p", 1, "800k", "880k", "1200k", "main", "3.0", "128k", "2"),
-        *rung_output("480p", 2, "1400k", "1540k", "2100k", "main", "3.0", "128k", "2"),
-        *rung_output("720p", 3, "2800k", "3080k", "4200k", "high", "3.1", "192k", "2"),
-        *rung_output("1080p", 4, "5000k", "5500k", "7500k", "high", "4.0", "192k", "2"),
+        *rung_output("234p", 0, "80k", "84k", "84k", "main", "3.0"),
+        *rung_output("360p", 1, "800k", "880k", "1200k", "main", "3.0"),
+        *rung_output("480p", 2, "1400k", "1540k", "2100k", "main", "3.0"),
+        *rung_output("720p", 3, "2800k", "3080k", "4200k", "high", "3.1"),
+        *rung_output("1080p", 4, "5000k", "5500k", "7500k", "high", "4.0"),
+        *audio_output(0, "a0-40k", 40, 1),
+        *audio_output(1, "a0-128k", 128, 2),
+        *audio_output(2, "a0-192k", 192, 2),
         "-map", "[thumbs]", "-fps_mode:v", "passthrough", "-c:v", "mjpeg", "-q:v", "4",
         "-f", "image2", "-atomic_writing", "1", "-start_number", "0", "/out/work/thumb_%03d.jpg",
         "-map", "[poster]", "-frames:v", "1", "-fps_mode:v", "passthrough", "-c:v", "mjpeg", "-q:v", "3",
@@ -137,10 +152,10 @@ def test_without_fast_start_the_playlist_is_vod_from_the_start() -> None:
     assert "-hls_init_time" not in cmd
     assert cmd[cmd.index("-force_key_frames:v") + 1] == "expr:gte(t,n_forced*6)"
     # one muxer for every rung, named by -var_stream_map; with fast start, one muxer per rung
-    assert cmd.count("hls") == 1 and cmd[cmd.index("-var_stream_map") + 1].startswith("v:0,a:0,name:234p ")
+    assert cmd.count("hls") == 1 + 3 and cmd[cmd.index("-var_stream_map") + 1].startswith("v:0,name:234p ")
     assert cmd[cmd.index("-hls_segment_filename") + 1] == "/out/work/stream_%v_%03d.ts"
     fast = build_hls_command(plan_for(media())[0])
-    assert fast.count("hls") == 5 and "-var_stream_map" not in fast
+    assert fast.count("hls") == 5 + 3 and "-var_stream_map" not in fast  # 5 rungs, 3 audio rates
     assert fast.count(FAST_KEYFRAMES) == 5
 
 
@@ -152,15 +167,17 @@ def test_same_plan_gives_same_command() -> None:
 def test_video_only_source_has_no_audio_maps() -> None:
     plan, _ = plan_for(media(audio_streams=[], width=1280, height=720, coded_width=1280, coded_height=720))
     cmd = build_hls_command(plan)
-    assert "[a0]" not in " ".join(cmd)
+    assert "[aud0]" not in " ".join(cmd)
     assert "-c:a" not in cmd
     assert var_stream_map(plan) == "v:0,name:234p v:1,name:360p v:2,name:480p v:3,name:720p"
 
 
-def test_default_audio_track_is_used() -> None:
+def test_every_audio_track_is_carried_the_default_one_marked() -> None:
     tracks = [AudioStream(codec="aac", channels=2, language="eng"), AudioStream(codec="ac3", default=True)]
     plan, _ = plan_for(media(audio_streams=tracks))
-    assert "[0:a:1]aresample" in build_filter_graph(plan)
+    graph = build_filter_graph(plan)
+    assert "[0:a:0]aresample" in graph and "[0:a:1]aresample" in graph
+    assert [(r.rendition, r.default) for r in plan.audio if r.kbps == 40] == [("a0-40k", False), ("a1-40k", True)]
 
 
 @pytest.mark.parametrize(
@@ -191,7 +208,7 @@ def test_keyframes_are_set_in_seconds_for_every_rate(
     assert fast_cmd[fast_cmd.index("-hls_time") + 1] == f"{segment:g}"
     k = int(segment) // 2  # 2 s first segments: k of them fill the first segment (none when k is 1)
     assert fast_cmd[fast_cmd.index("-force_key_frames:v") + 1] == (
-        f"expr:if(lt(n_forced,{k}),gte(t,n_forced*2),gte(t,(n_forced-{k - 1})*{segment:g}))"
+        f"expr:if(lte(n_forced,{k}),gte(t,n_forced*2),gte(t,{2 * (k - 1)}+(n_forced-{k})*{segment:g}))"
         if k > 1
         else "expr:gte(t,n_forced*2)"
     )
@@ -201,17 +218,17 @@ def test_keyframes_are_set_in_seconds_for_every_rate(
     ("segment", "first", "keyframes", "window"),
     [
         (6, None, "expr:gte(t,n_forced*6)", ["-hls_playlist_type", "vod", "-hls_list_size", "0"]),
-        (6, 2.0, "expr:if(lt(n_forced,3),gte(t,n_forced*2),gte(t,(n_forced-2)*6))",
-         ["-hls_init_time", "2", "-hls_list_size", "3"]),
-        (4, 2.0, "expr:if(lt(n_forced,2),gte(t,n_forced*2),gte(t,(n_forced-1)*4))",
+        (6, 2.0, "expr:if(lte(n_forced,3),gte(t,n_forced*2),gte(t,4+(n_forced-3)*6))",
          ["-hls_init_time", "2", "-hls_list_size", "2"]),
-        (6, 3.0, "expr:if(lt(n_forced,2),gte(t,n_forced*3),gte(t,(n_forced-1)*6))",
-         ["-hls_init_time", "3", "-hls_list_size", "2"]),
-        # 5 / 2 rounds to 2 segments: each 2.5 s, so the third segment starts on the 5 s grid
-        (5, 2.0, "expr:if(lt(n_forced,2),gte(t,n_forced*2.5),gte(t,(n_forced-1)*5))",
-         ["-hls_init_time", "2.5", "-hls_list_size", "2"]),
-        (10, 2.0, "expr:if(lt(n_forced,5),gte(t,n_forced*2),gte(t,(n_forced-4)*10))",
-         ["-hls_init_time", "2", "-hls_list_size", "5"]),
+        (4, 2.0, "expr:if(lte(n_forced,2),gte(t,n_forced*2),gte(t,2+(n_forced-2)*4))",
+         ["-hls_init_time", "2", "-hls_list_size", "1"]),
+        (6, 3.0, "expr:if(lte(n_forced,2),gte(t,n_forced*3),gte(t,3+(n_forced-2)*6))",
+         ["-hls_init_time", "3", "-hls_list_size", "1"]),
+        # 5 / 2 rounds to 2 short segments of 2.5 s; the muxer then cuts a third, then 5 s ones at 7.5 s …
+        (5, 2.0, "expr:if(lte(n_forced,2),gte(t,n_forced*2.5),gte(t,2.5+(n_forced-2)*5))",
+         ["-hls_init_time", "2.5", "-hls_list_size", "1"]),
+        (10, 2.0, "expr:if(lte(n_forced,5),gte(t,n_forced*2),gte(t,8+(n_forced-5)*10))",
+         ["-hls_init_time", "2", "-hls_list_size", "4"]),
         # a first segment as long as the others is no fast start
         (2, 2.0, "expr:gte(t,n_forced*2)", ["-hls_playlist_type", "vod", "-hls_list_size", "0"]),
         (4, 4.0, "expr:gte(t,n_forced*4)", ["-hls_playlist_type", "vod", "-hls_list_size", "0"]),

@@ -11,9 +11,14 @@ from pydantic import ValidationError
 from hlsstudio.core.errors import LadderError
 from hlsstudio.core.ladder import (
     PRESET_SCHEMA_VERSION,
+    Preset,
+    PresetLanguages,
     ladder_from_json,
     load_preset,
+    preset_from_json,
+    preset_languages,
     preset_to_json,
+    read_preset,
     save_preset,
 )
 from hlsstudio.core.models import Ladder, Rung, ladder_problems, rung_field_problems
@@ -161,3 +166,60 @@ def test_unreadable_preset_files_raise_ladder_error(tmp_path: Path) -> None:
         load_preset(broken)
     with pytest.raises(LadderError, match=r"cannot read ladder preset missing\.json"):
         load_preset(tmp_path / "missing.json")
+
+
+# --- default languages in presets -----------------------------------------------------------------
+
+
+def test_a_preset_says_which_languages_are_the_defaults(tmp_path: Path) -> None:
+    original = ladder(("sd", 540, 1500), ("hd", 1080, 6000))
+    path = tmp_path / "dubbed.json"
+    save_preset(path, original, "Dubbed", PresetLanguages(audio="fr", subtitles="sw"))
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    assert (doc["default_audio_language"], doc["default_subtitle_language"]) == ("fr", "sw")
+    assert read_preset(path) == Preset("Dubbed", original, PresetLanguages(audio="fr", subtitles="sw"))
+    assert load_preset(path) == ("Dubbed", original)  # the (name, ladder) callers keep working
+
+
+def test_a_preset_without_languages_has_no_language_keys(tmp_path: Path) -> None:
+    original = ladder(("sd", 540, 1500))
+    assert set(preset_to_json(original, "Plain")) == {"schema_version", "name", "rungs"}
+    assert set(preset_to_json(original, "Plain", PresetLanguages(subtitles="en"))) == {
+        "schema_version",
+        "name",
+        "rungs",
+        "default_subtitle_language",
+    }
+    path = tmp_path / "plain.json"
+    save_preset(path, original, "Plain")
+    assert read_preset(path).languages == PresetLanguages()
+
+
+@pytest.mark.parametrize(
+    ("keys", "expected"),
+    [
+        ({}, PresetLanguages()),
+        ({"default_audio_language": None, "default_subtitle_language": ""}, PresetLanguages()),
+        ({"default_audio_language": "fre"}, PresetLanguages(audio="fr")),
+        ({"default_subtitle_language": "pt_br"}, PresetLanguages(subtitles="pt-BR")),
+        ({"default_audio_language": "English"}, PresetLanguages(audio="en")),
+    ],
+)
+def test_preset_languages_are_read_as_language_tags(
+    keys: dict[str, object], expected: PresetLanguages
+) -> None:
+    doc = {"rungs": [{"name": "sd", "height": 540, "video_kbps": 1500, "audio_kbps": 128}], **keys}
+    assert preset_languages(doc) == expected
+    assert preset_from_json(doc).languages == expected
+
+
+@pytest.mark.parametrize("value", ["xx", 7, ["en"]])
+def test_a_preset_language_that_is_no_language_is_refused(value: object, tmp_path: Path) -> None:
+    doc = {"rungs": [{"name": "sd", "height": 540, "video_kbps": 1500, "audio_kbps": 128}]}
+    doc["default_audio_language"] = value
+    with pytest.raises(LadderError, match=r"default_audio_language .* is not a language code"):
+        preset_languages(doc)
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(LadderError, match="is not a language code"):
+        load_preset(path)

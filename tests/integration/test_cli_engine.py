@@ -78,7 +78,7 @@ def test_installed_command_probe_json_reports_every_sample_and_fails_on_the_bad_
     by_name = dict(zip(names, entries[:-1], strict=True))
     for name in USABLE:
         entry = by_name[name]
-        assert set(entry) == {"path", "ok", "info"} and entry["ok"] is True, name
+        assert set(entry) == {"path", "ok", "info", "tracks"} and entry["ok"] is True, name
         # exactly what probe_file finds (every field: see test_probe_files.py and test_probe_parse.py)
         assert entry["info"] == probe_file(ffprobe_bin, media[name]).model_dump(mode="json"), name
     assert set(ERRORS) == set(BAD_SAMPLES)
@@ -104,9 +104,10 @@ def test_probe_prints_a_readable_summary(
     assert all(str(media[n]) in lines for n in names)
     assert "video      h264 (Constrained Baseline), 320x180, 25 fps, yuv420p 8-bit" in out
     assert "  audio 2    aac, stereo, 48000 Hz, fra (default)" in lines
-    assert "  warning    2 audio tracks: only track 2 (fra) is used" in lines
+    assert "  audio 1    aac, stereo, 48000 Hz, eng" in lines  # every track is carried: no warning
+    assert not any(line.startswith("  warning") for line in lines[: lines.index(str(media.rotated_metadata))])
     for fact in ("1920x1080", "10-bit HDR", "180x320 (coded 320x180)", "rotated 90°", "interlaced", "VFR",
-                 "audio      none", "subtitles  eng"):  # fmt: skip
+                 "audio      none", "subtitle 1 subrip, eng, text"):  # fmt: skip
         assert fact in out, fact
 
 

@@ -88,8 +88,49 @@ def test_webhook_gets_the_result_with_a_valid_signature(
     assert doc["hls_url"] == result.hls_url and doc["master_key"] == result.master_key
     assert doc["files_uploaded"] == result.files_uploaded
     assert doc["build"] == result.build and doc["old_builds_waiting"] == 0
+    assert doc["renditions"] == []  # a package of video variants only
     assert SECRET not in body.decode()
     assert SECRET not in repr(options(receiver.url)) and SECRET not in options(receiver.url).model_dump_json()
+
+
+def add_renditions(package: Path) -> None:
+    """Give a fake package a French audio rendition and an English SDH subtitle rendition."""
+    for name, segment in (("audio_fr.m3u8", "audio_fr_000.ts"), ("subs_s0.m3u8", "subs_s0_000.vtt")):
+        (package / segment).write_bytes(b"WEBVTT\n\n" if segment.endswith(".vtt") else bytes(188))
+        playlist = ["#EXTM3U", "#EXT-X-TARGETDURATION:6", "#EXTINF:6.000000,", segment, "#EXT-X-ENDLIST"]
+        (package / name).write_text("\n".join(playlist) + "\n")
+    media = [
+        '#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="aud",NAME="Français",LANGUAGE="fr",DEFAULT=YES,AUTOSELECT=YES,'
+        'CHANNELS="2",URI="audio_fr.m3u8"',
+        '#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="subs",NAME="English (SDH)",LANGUAGE="en",DEFAULT=NO,'
+        "AUTOSELECT=YES,FORCED=NO,CHARACTERISTICS="
+        '"public.accessibility.describes-music-and-sound,public.accessibility.transcribes-spoken-dialog",'
+        'URI="subs_s0.m3u8"',
+    ]
+    lines = (package / "master.m3u8").read_text().splitlines()
+    (package / "master.m3u8").write_text("\n".join([*lines[:3], *media, *lines[3:]]) + "\n")
+
+
+def test_webhook_lists_the_renditions_with_their_published_urls(
+    s3: S3Setup, tmp_path: Path, receiver: Receiver
+) -> None:
+    make_package(tmp_path / "pkg", rungs=("360p",), segments=1)
+    add_renditions(tmp_path / "pkg")
+    result = publish_package(
+        tmp_path / "pkg", s3.destination(), ContentType.MOVIE, "dubbed", options=options(receiver.url)
+    )
+    assert result.webhook == "delivered" and receiver.valid_signatures == 1
+    doc = json.loads(receiver.received[0][0])
+    build = f"https://cdn.example.test/hls/movies/dubbed/{result.build}/"
+    assert doc["renditions"] == [
+        {"type": "audio", "group": "aud", "language": "fr", "name": "Français", "default": True,
+         "forced": False, "sdh": False, "channels": 2, "bitrate": None, "playlist": "audio_fr.m3u8",
+         "url": build + "audio_fr.m3u8"},
+        {"type": "subtitles", "group": "subs", "language": "en", "name": "English (SDH)", "default": False,
+         "forced": False, "sdh": True, "channels": None, "bitrate": None, "playlist": "subs_s0.m3u8",
+         "url": build + "subs_s0.m3u8"},
+    ]  # fmt: skip
+    assert doc["renditions"] == [r.model_dump(mode="json") for r in result.renditions]
 
 
 def test_a_wrong_secret_does_not_verify(home: Path, tmp_path: Path, receiver: Receiver) -> None:

@@ -123,10 +123,18 @@ def complete_tracks(tracks: JobTracks | None, info: MediaInfo, settings: EncodeS
     found = discover_tracks(info, settings)
     if tracks is None:
         return found
-    known = {t.path for t in found.audio + found.subtitles if t.path}
-    extra_audio = [t for t in tracks.audio if t.path not in known]
-    extra_subtitles = [t for t in tracks.subtitles if t.path not in known]
-    merged = JobTracks(
-        audio=found.audio + extra_audio, subtitles=found.subtitles + extra_subtitles, discovered=True
+    attached = {t.path: t for t in tracks.audio + tracks.subtitles if t.path}
+
+    def merged(listed: list[TrackChoice], extra: list[TrackChoice]) -> list[TrackChoice]:
+        # a file attached by the user wins over the same file found beside the source (its language)
+        known = {t.path for t in listed if t.path}
+        return [attached.get(t.path, t) if t.path else t for t in listed] + [
+            t for t in extra if t.path not in known
+        ]
+
+    both = JobTracks(
+        audio=merged(found.audio, tracks.audio),
+        subtitles=merged(found.subtitles, tracks.subtitles),
+        discovered=True,
     )
-    return apply_defaults(merged, settings.default_audio_language, settings.default_subtitle_language)
+    return apply_defaults(both, settings.default_audio_language, settings.default_subtitle_language)

@@ -91,7 +91,9 @@ def apply_defaults(tracks: JobTracks, audio_language: str | None, subtitle_langu
     default, else the first. A subtitle track is the default only in ``subtitle_language``."""
     audio_tag = normalize_language(audio_language or "")
     subtitle_tag = normalize_language(subtitle_language or "")
-    return JobTracks(
-        audio=_one_default(tracks.audio, audio_tag, fallback=True),
-        subtitles=_one_default(tracks.subtitles, subtitle_tag, fallback=False),
+    return tracks.model_copy(
+        update={
+            "audio": _one_default(tracks.audio, audio_tag, fallback=True),
+            "subtitles": _one_default(tracks.subtitles, subtitle_tag, fallback=False),
+        }
     )
