@@ -27,6 +27,7 @@ from hlsstudio.core.tracks.audio import AudioRendition
 
 VideoEncoder = Literal["libx264", "h264_nvenc"]
 AUDIO_SAMPLE_RATE = 48_000
+AAC_FRAME_SECONDS = 1024 / AUDIO_SAMPLE_RATE
 GUESS_LAYOUT_MAX = 8
 """An audio stream with no channel layout and up to this many channels gets the usual layout for its
 count (ffmpeg's default, 2, would leave a 6-channel track without one, and the downmix would fail)."""
@@ -190,17 +191,18 @@ def build_filter_graph(plan: EncodePlan) -> str:
 
 
 def _audio_chains(plan: EncodePlan) -> list[str]:
-    """One chain per audio track: resampled, mixed to stereo (5.1 and 7.1 down), padded to the
-    video's length (a file beside the source also cut to it), split into one branch per rate."""
+    """One chain per audio track: resampled, mixed to stereo (5.1 and 7.1 down), padded or cut to the
+    video's length (a dub beside the source may differ a little), split into one branch per rate."""
     chains: list[str] = []
     for track in sorted({r.track for r in plan.audio}):
         renditions = [(i, r) for i, r in enumerate(plan.audio) if r.track == track]
         first = renditions[0][1]
         fit = ""
         if plan.audio_duration:
-            fit = f",apad=whole_dur={plan.audio_duration:.3f}"
-            if first.input > 0:
-                fit += f",atrim=end={plan.audio_duration:.3f}"
+            # one AAC frame short of the video: the encoder's priming frame then ends the sound before
+            # the video's end, so a video ending on a segment boundary gets no audio sliver past it
+            end = max(plan.audio_duration - AAC_FRAME_SECONDS, AAC_FRAME_SECONDS)
+            fit = f",apad=whole_dur={plan.audio_duration:.3f},atrim=end={end:.3f}"
         chains.append(
             f"[{first.input}:a:{first.stream}]aresample={AUDIO_SAMPLE_RATE}:async=1:first_pts=0,"
             f"aformat=sample_fmts=fltp:channel_layouts=stereo{fit}"

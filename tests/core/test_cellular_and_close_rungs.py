@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from hlsstudio.core.command import build_hls_command
+from hlsstudio.core.command import EncodePlan, build_hls_command
 from hlsstudio.core.ladder import (
     CELLULAR_LIMIT_KBPS,
     MIN_VIDEO_KBPS,
@@ -25,6 +25,7 @@ from hlsstudio.core.ladder import (
 from hlsstudio.core.models import AudioStream, EncodeSettings, Ladder, MediaInfo, PlannedRung, Rung
 from hlsstudio.core.planning import build_plan
 from hlsstudio.core.toolchain import Capabilities
+from hlsstudio.core.tracks.audio import audio_group
 
 CAPS = Capabilities(version="5.1", encoders={"libx264": True}, filters={})
 
@@ -62,17 +63,14 @@ def rung(name: str, video: int, audio: int = 128) -> PlannedRung:
     )  # fmt: skip
 
 
-def audio_args(cmd: list[str]) -> list[str]:
-    """The sound options as one muxer for every rung writes them (a fast-start command has one
-    output per rung, each numbering its own sound 0: renumbered by rung here)."""
-    starts = [i for i, arg in enumerate(cmd) if arg == "-c:a"]
-    if len(starts) == 1:
-        return cmd[starts[0] : cmd.index("-map_metadata")]
-    shared = cmd[starts[0] : starts[0] + 6]  # -c:a aac -profile:a aac_low -ar 48000
-    for n, at in enumerate(starts):
-        own = cmd[at : cmd.index("-map_metadata", at)]
-        shared += [f"-b:a:{n}", own[own.index("-b:a:0") + 1], f"-ac:a:{n}", own[own.index("-ac:a:0") + 1]]
-    return shared
+def audio_outputs(cmd: list[str]) -> list[tuple[str, str]]:
+    """(bitrate, channel count) of every audio output of a command: one per audio track and rate."""
+    return [(cmd[i + 1], cmd[cmd.index("-ac", i) + 1]) for i, arg in enumerate(cmd) if arg == "-b:a"]
+
+
+def rung_groups(plan: EncodePlan) -> dict[str, str]:
+    """Each rung's audio group (its sound is the group's rendition at the rung's audio rate)."""
+    return {r.name: audio_group(r.audio_kbps) for r in plan.rungs}
 
 
 # --- the cellular rung --------------------------------------------------------------------------
@@ -126,25 +124,28 @@ def test_sound_of_64_kbps_or_less_is_mono_and_every_rung_names_its_channels() ->
         ]
     )
     plan, _ = build_plan(source(), ladder, EncodeSettings(), CAPS, out_dir=Path("/out"), encoder="libx264")
-    assert audio_args(build_hls_command(plan)) == [
-        "-c:a", "aac", "-profile:a", "aac_low", "-ar", "48000",
-        "-b:a:0", "40k", "-ac:a:0", "1",
-        "-b:a:1", "64k", "-ac:a:1", "1",
-        "-b:a:2", "65k", "-ac:a:2", "2",
-        "-b:a:3", "128k", "-ac:a:3", "2",
+    # the one audio track once per audio rate, each output with its own rate and channel count
+    assert audio_outputs(build_hls_command(plan)) == [("40k", "1"), ("64k", "1"), ("65k", "2"), ("128k", "2")]
+    assert [(r.group, r.channels) for r in plan.audio] == [
+        ("audio-40k", 1), ("audio-64k", 1), ("audio-65k", 2), ("audio-128k", 2),
     ]  # fmt: skip
-    # no global channel count: it would override the per-rung ones
-    assert "-ac" not in build_hls_command(plan)
+    assert rung_groups(plan) == {
+        "a40": "audio-40k",
+        "a64": "audio-64k",
+        "a65": "audio-65k",
+        "a128": "audio-128k",
+    }
 
 
 def test_the_default_ladder_makes_the_cellular_rung_mono_and_the_others_stereo() -> None:
     plan, _ = build_plan(
         source(1280, 720), default_ladder(), EncodeSettings(), CAPS, out_dir=Path("/o"), encoder="libx264"
     )
-    args = audio_args(build_hls_command(plan))
-    channels = [args[args.index(f"-ac:a:{i}") + 1] for i in range(len(plan.rungs))]
     assert [r.name for r in plan.rungs] == ["234p", "360p", "480p", "720p"]
-    assert channels == ["1", "2", "2", "2"]
+    assert audio_outputs(build_hls_command(plan)) == [("40k", "1"), ("128k", "2"), ("192k", "2")]
+    assert rung_groups(plan) == {
+        "234p": "audio-40k", "360p": "audio-128k", "480p": "audio-128k", "720p": "audio-192k",
+    }  # fmt: skip
 
 
 def test_a_source_smaller_than_every_rung_gets_the_cellular_rates_at_its_own_size() -> None:
@@ -185,8 +186,7 @@ def test_a_ladder_without_the_cellular_rung_has_no_tight_rung_and_no_mono_sound(
     plan, _ = build_plan(
         source(), without_cellular(), EncodeSettings(), CAPS, out_dir=Path("/o"), encoder="libx264"
     )
-    args = audio_args(build_hls_command(plan))
-    assert [args[args.index(f"-ac:a:{i}") + 1] for i in range(4)] == ["2"] * 4
+    assert {channels for _, channels in audio_outputs(build_hls_command(plan))} == {"2"}
 
 
 def test_without_the_cellular_rung_close_rungs_are_measured_from_360p() -> None:

@@ -1,8 +1,10 @@
 """Fast start: the first segments are shorter (2 s by default) and together last one regular segment.
 
-``init_segments`` decides how many; the keyframe expression puts an IDR at each of their starts and
-then back on the regular grid; the HLS muxer writes them in a window (``-hls_init_time`` with
-``-hls_list_size``), and ``complete_playlist`` turns that window into the whole VOD playlist. The
+``init_segments`` decides how many; the HLS muxer writes them in a window (``-hls_init_time`` with
+``-hls_list_size`` one less), then one segment of the regular length less a short one, then regular
+ones: the keyframe expression puts an IDR at each of those starts, so audio-only outputs (which
+follow the muxer's grid, having no keyframes) cut where the video does. ``complete_playlist`` turns
+the window into the whole VOD playlist. The
 last part runs the app's command with the real ffmpeg on a 20 s clip (about two seconds).
 """
 
@@ -46,7 +48,7 @@ def forced_keyframes(expression: str, fps: int, duration: float) -> list[float]:
     """The frame times ffmpeg's ``-force_key_frames expr:`` forces: each frame whose expression is
     true (``n_forced`` counts the frames forced so far)."""
     body = expression.removeprefix("expr:").replace("if(", "if_(")
-    helpers = {"if_": lambda c, a, b: a if c else b, "lt": lambda a, b: a < b, "gte": lambda a, b: a >= b}
+    helpers = {"if_": lambda c, a, b: a if c else b, "lte": lambda a, b: a <= b, "gte": lambda a, b: a >= b}
     forced: list[float] = []
     for n in range(round(duration * fps)):
         t = n / fps
@@ -113,20 +115,26 @@ def test_settings_reach_the_plan() -> None:
 
 def test_keyframe_times_plain_and_fast_start() -> None:
     assert keyframe_times(plan(6.0, 0)) == "expr:gte(t,n_forced*6)"
-    assert keyframe_times(plan(6.0, 3)) == "expr:if(lt(n_forced,3),gte(t,n_forced*2),gte(t,(n_forced-2)*6))"
-    assert keyframe_times(plan(5.0, 2)) == "expr:if(lt(n_forced,2),gte(t,n_forced*2.5),gte(t,(n_forced-1)*5))"
-    assert keyframe_times(plan(4.0, 2)) == "expr:if(lt(n_forced,2),gte(t,n_forced*2),gte(t,(n_forced-1)*4))"
+    assert (
+        keyframe_times(plan(6.0, 3)) == "expr:if(lte(n_forced,3),gte(t,n_forced*2),gte(t,4+(n_forced-3)*6))"
+    )
+    assert keyframe_times(plan(5.0, 2)) == (
+        "expr:if(lte(n_forced,2),gte(t,n_forced*2.5),gte(t,2.5+(n_forced-2)*5))"
+    )
+    assert (
+        keyframe_times(plan(4.0, 2)) == "expr:if(lte(n_forced,2),gte(t,n_forced*2),gte(t,2+(n_forced-2)*4))"
+    )
 
 
 @pytest.mark.parametrize(
     ("segment", "count", "fps", "expected"),
     [
         (6.0, 0, 25, [0, 6, 12, 18]),
-        (6.0, 3, 25, [0, 2, 4, 6, 12, 18]),
-        (5.0, 2, 30, [0, 2.5, 5, 10, 15]),
-        (5.0, 2, 25, [0, 2.52, 5, 10, 15]),  # no frame at 2.5 s at 25 fps: the first one after it
-        (4.0, 2, 30, [0, 2, 4, 8, 12, 16]),
-        (10.0, 5, 24, [0, 2, 4, 6, 8, 10]),
+        (6.0, 3, 25, [0, 2, 4, 6, 10, 16]),
+        (5.0, 2, 30, [0, 2.5, 5, 7.5, 12.5, 17.5]),
+        (5.0, 2, 25, [0, 2.52, 5, 7.52, 12.52, 17.52]),  # no frame at 2.5 s at 25 fps: the one after
+        (4.0, 2, 30, [0, 2, 4, 6, 10, 14, 18]),
+        (10.0, 5, 24, [0, 2, 4, 6, 8, 10, 18]),
     ],
 )
 def test_the_forced_keyframes_fall_on_every_segment_start(
@@ -230,8 +238,8 @@ def test_the_one_rung_plan_is_the_cellular_rates_with_fast_start(encoded: dict[s
 
 
 def test_ffmpeg_writes_a_window_of_the_last_segments(encoded: dict[str, Any]) -> None:
-    assert "#EXT-X-MEDIA-SEQUENCE:3" in encoded["window"]
-    assert [uri for _, uri in entries(encoded["window"])] == [f"stream_180p_{i:03d}.ts" for i in (3, 4, 5)]
+    assert "#EXT-X-MEDIA-SEQUENCE:4" in encoded["window"]
+    assert [uri for _, uri in entries(encoded["window"])] == [f"stream_180p_{i:03d}.ts" for i in (4, 5)]
 
 
 def test_the_completed_playlist_lists_every_segment_with_its_duration(encoded: dict[str, Any]) -> None:
@@ -240,7 +248,7 @@ def test_the_completed_playlist_lists_every_segment_with_its_duration(encoded: d
     files = sorted(p.name for p in encoded["out"].glob("stream_180p_*.ts"))
     assert [uri for _, uri in listed] == files == [f"stream_180p_{i:03d}.ts" for i in range(6)]
     durations = [d for d, _ in listed]
-    assert durations == pytest.approx([2, 2, 2, 6, 6, 2], abs=0.05)
+    assert durations == pytest.approx([2, 2, 2, 4, 6, 4], abs=0.05)
     assert sum(durations) == pytest.approx(encoded["info"].duration, abs=0.05)
     assert text.startswith("#EXTM3U\n")
     assert "#EXT-X-PLAYLIST-TYPE:VOD" in text and "#EXT-X-MEDIA-SEQUENCE:0" in text
@@ -254,13 +262,15 @@ def test_every_segment_starts_with_an_idr_on_the_fast_start_grid(encoded: dict[s
     first = infos[0].video_pts
     assert first is not None
     starts = [i.video_pts - first for i in infos if i.video_pts is not None]
-    assert starts == pytest.approx([0, 2, 4, 6, 12, 18], abs=0.05)
+    assert starts == pytest.approx([0, 2, 4, 6, 10, 16], abs=0.05)
 
 
-def test_the_40_kbps_sound_is_mono(encoded: dict[str, Any]) -> None:
-    doc = ffprobe_json(encoded["out"] / "stream_180p_000.ts", "-show_streams", "-select_streams", "a:0")
+def test_the_40_kbps_sound_is_mono_and_cut_where_the_video_is(encoded: dict[str, Any]) -> None:
+    doc = ffprobe_json(encoded["out"] / "audio_a0-40k_000.ts", "-show_streams")
     (audio,) = doc["streams"]
     assert (audio["codec_name"], audio["channels"]) == ("aac", 1)
+    sound = entries((encoded["out"] / "audio_a0-40k.m3u8").read_text(encoding="utf-8"))
+    assert [d for d, _ in sound] == pytest.approx([2, 2, 2, 4, 6, 4], abs=0.05)
 
 
 def test_ffmpegs_own_window_refuses_a_different_file_list(encoded: dict[str, Any], tmp_path: Path) -> None:

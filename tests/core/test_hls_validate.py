@@ -32,6 +32,7 @@ ALL_CHECKS = {
     "duration",
     "bandwidth",
     "codecs",
+    "audio",
 }
 SPECS = [
     MasterVariantSpec(

@@ -42,8 +42,13 @@ def test_the_command_writes_the_layouts_names_atomically() -> None:
     out = Path("/out/work")
     names = [rung.name for rung in plan.rungs]  # with fast start, one HLS output per rung
     segments = [cmd[i + 1] for i, arg in enumerate(cmd) if arg == "-hls_segment_filename"]
-    assert segments == [str(out / layout.SEGMENT_PATTERN.replace(layout.VARIANT_TOKEN, n)) for n in names]
+    sound = [r.rendition for r in plan.audio]  # one HLS output per audio rendition too
+    assert segments == [str(out / layout.SEGMENT_PATTERN.replace(layout.VARIANT_TOKEN, n)) for n in names] + [
+        str(out / layout.AUDIO_SEGMENT_PATTERN.replace(layout.VARIANT_TOKEN, r)) for r in sound
+    ]
     assert all(str(out / layout.playlist_name(n)) in cmd for n in names)
+    assert all(str(out / layout.audio_playlist_name(r)) in cmd for r in sound)
+    assert all(layout.is_final_while_encoding(layout.audio_segment_name(r, 7)) for r in sound)
     shared = build_hls_command(plan_for(media(), thumbnail_interval=10.0, first_segment_duration=None)[0])
     assert str(out / layout.SEGMENT_PATTERN) == shared[shared.index("-hls_segment_filename") + 1]
     assert str(out / layout.PLAYLIST_PATTERN) in shared
