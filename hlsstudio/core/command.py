@@ -199,9 +199,10 @@ def _audio_chains(plan: EncodePlan) -> list[str]:
         first = renditions[0][1]
         fit = ""
         if plan.audio_duration:
-            # one AAC frame short of the video: the encoder's priming frame then ends the sound before
-            # the video's end, so a video ending on a segment boundary gets no audio sliver past it
-            end = max(plan.audio_duration - AAC_FRAME_SECONDS, AAC_FRAME_SECONDS)
+            # two AAC frames short of the video: with the encoder's priming frame and its last, padded
+            # one, the sound then ends before the video does, so a video ending on a segment boundary
+            # gets no audio sliver past it (43 ms of silence at the very end instead)
+            end = max(plan.audio_duration - 2 * AAC_FRAME_SECONDS, AAC_FRAME_SECONDS)
             fit = f",apad=whole_dur={plan.audio_duration:.3f},atrim=end={end:.3f}"
         chains.append(
             f"[{first.input}:a:{first.stream}]aresample={AUDIO_SAMPLE_RATE}:async=1:first_pts=0,"

@@ -125,7 +125,7 @@ def test_full_command_for_1080p_source_is_exactly_this() -> None:
         "[s_poster]select='isnan(prev_selected_t)*gte(t-start_t\\,6.000)',"
         "scale=1280:-2:flags=bicubic,setsar=1,format=yuvj420p[poster];"
         "[0:a:0]aresample=48000:async=1:first_pts=0,"
-        "aformat=sample_fmts=fltp:channel_layouts=stereo,apad=whole_dur=60.000,atrim=end=59.979,asplit=3[aud0][aud1][aud2]",
+        "aformat=sample_fmts=fltp:channel_layouts=stereo,apad=whole_dur=60.000,atrim=end=59.957,asplit=3[aud0][aud1][aud2]",
         # with fast start, one HLS muxer per rung (the muxer's short-segment timing is shared by all
         # its variants, which was measured to miss cuts with several)
         *rung_output("234p", 0, "80k", "84k", "84k", "main", "3.0"),

@@ -144,7 +144,7 @@ def test_two_audio_tracks(probed: dict[str, MediaInfo]) -> None:
         ("aac", "fra", True),
     ]
     assert info.default_audio_index == 1
-    assert info.warnings == ["2 audio tracks: only track 2 (fra) is used"]
+    assert info.warnings == []  # both are carried: nothing to warn about
 
 
 def test_variable_frame_rate_mp4(probed: dict[str, MediaInfo]) -> None:

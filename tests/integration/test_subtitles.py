@@ -3,8 +3,8 @@ segmented WebVTT renditions of the package.
 
 The source is a 14 s 320x180 Matroska clip with an English SubRip track muxed in; beside it
 ``film.fr.srt`` (Windows-1252, curly quotes and accents) and ``film.de.srt`` (binary garbage). With
-6 s segments and the 2 s fast start the video is cut 2+2+2+6+2 s, so subtitle playlists have uneven
-durations to follow, and a cue at 12.000 starts exactly on a segment boundary. Checked from the
+6 s segments and the 2 s fast start the video is cut 2+2+2+4+4 s, so subtitle playlists have uneven
+durations to follow, and a cue at 10.000 starts exactly on a segment boundary. Checked from the
 package files themselves: the master's EXT-X-MEDIA lines and SUBTITLES groups, each subtitle
 playlist's EXTINF list against the video's, each WebVTT file's header and X-TIMESTAMP-MAP against the
 first video PTS read from the TS segment, the cues' text and times. Also: the broken file is left out
@@ -46,9 +46,9 @@ ENGLISH: list[Cue] = [(1.0, 2.5, "Hello there"), (7.0, 8.0, "Second line")]
 FRENCH: list[Cue] = [
     (3.0, 4.0, "Déjà vu “café”"),
     (6.0, 7.5, "Ça commence à l’hôtel, où l’été est doux."),
-    (12.0, 13.0, "À midi pile."),
+    (10.0, 11.0, "À dix heures pile."),
 ]
-AT_TWELVE = "00:00:12.000 --> 00:00:13.000"
+AT_TEN = "00:00:10.000 --> 00:00:11.000"
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -109,12 +109,14 @@ class VttFile:
 
 
 def media_lines(master: str) -> list[dict[str, str]]:
-    """The attributes of every ``#EXT-X-MEDIA`` line of the master's text, quotes removed."""
+    """The attributes of every subtitle ``#EXT-X-MEDIA`` line of the master's text, quotes removed."""
     found = []
     for line in master.splitlines():
         if line.startswith("#EXT-X-MEDIA:"):
             pairs = re.findall(r'([A-Z0-9-]+)=("[^"]*"|[^,]*)', line.removeprefix("#EXT-X-MEDIA:"))
-            found.append({key: value.strip('"') for key, value in pairs})
+            attrs = {key: value.strip('"') for key, value in pairs}
+            if attrs.get("TYPE") == "SUBTITLES":
+                found.append(attrs)
     return found
 
 
@@ -273,7 +275,7 @@ def test_subtitle_playlists_follow_the_video_and_map_to_its_first_pts(
     package: tuple[JobResult, Path],
 ) -> None:
     _, out = package
-    assert extinfs(variant_playlists(out)[0])[:4] == [2.0, 2.0, 2.0, 6.0]  # uneven: fast start, then 6 s
+    assert extinfs(variant_playlists(out)[0])[:4] == [2.0, 2.0, 2.0, 4.0]  # uneven: fast start, 4 s, then 6 s
     assert_aligned_and_mapped(out)
 
 
@@ -283,11 +285,11 @@ def test_side_file_in_windows_1252_keeps_its_text(package: tuple[JobResult, Path
     assert all_cues(track_by_language(out, "fr")) == expected
 
 
-def test_a_cue_at_12_s_is_in_the_segment_covering_12_s(package: tuple[JobResult, Path]) -> None:
+def test_a_cue_at_10_s_is_in_the_segment_covering_10_s(package: tuple[JobResult, Path]) -> None:
     _, out = package
-    covering = segments_covering(out, 12.0, 13.0)
-    assert len(covering) == 1  # 12 s is a segment boundary: only the segment starting there
-    assert segments_with(track_by_language(out, "fr"), AT_TWELVE) == covering
+    covering = segments_covering(out, 10.0, 11.0)
+    assert len(covering) == 1  # 10 s is a segment boundary: only the segment starting there
+    assert segments_with(track_by_language(out, "fr"), AT_TEN) == covering
 
 
 def test_the_embedded_track_keeps_its_text_and_times(package: tuple[JobResult, Path]) -> None:
@@ -321,7 +323,7 @@ def test_subtitles_off_carries_none(film: Path, toolchain: Toolchain, tmp_path: 
     out = tmp_path / "pkg"
     result = make_package(film, out, toolchain, subtitles=False)
     master = (out / "master.m3u8").read_text(encoding="utf-8")
-    assert "#EXT-X-MEDIA" not in master and "SUBTITLES=" not in master, master
+    assert "TYPE=SUBTITLES" not in master and "SUBTITLES=" not in master, master
     assert not list(out.glob("subs_*")), sorted(p.name for p in out.iterdir())
     assert not [w for w in result.warnings if "film.de.srt" in w or "subtitle" in w.lower()], result.warnings
 
@@ -338,6 +340,6 @@ def test_a_source_starting_late_keeps_cues_timed_from_the_video_start(
     assert [m["LANGUAGE"] for m in media_lines((out / "master.m3u8").read_text(encoding="utf-8"))] == ["fr"]
     assert_aligned_and_mapped(out)  # LOCAL 0 is the first video PTS of the package
     french = track_by_language(out, "fr")
-    assert segments_with(french, AT_TWELVE) == segments_covering(out, 12.0, 13.0)
+    assert segments_with(french, AT_TEN) == segments_covering(out, 10.0, 11.0)
     assert all_cues(french) == [(vtt_stamp(a), vtt_stamp(b), text) for a, b, text in FRENCH]
     assert result.conformance is not None and result.conformance.must_failures == []
