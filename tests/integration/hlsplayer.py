@@ -16,9 +16,11 @@ Pieces, each a context manager where it holds something:
 * ``PlayerPage``: one loaded test page (``HLS_JS`` or ``SHAKA``: both pages keep the same state, see
   ``PlayerReport``); ``report()`` polls the page state, ``wait_for()`` polls until a condition holds,
   ``force_level(i)`` switches to level ``i`` (levels sorted by bitrate, as hls.js lists them) and keeps it.
-  hls.js only: ``select_subtitle_track(i)`` turns subtitle track ``i`` on (``hls.subtitleTrack``); the
-  report lists the subtitle tracks and the video's text tracks with their active cues. ``seek(t)`` moves
-  the video, ``pause()`` pauses it.
+  ``select_audio_track(i)`` switches to audio track ``i`` (hls.js: ``hls.audioTrack``; Shaka:
+  ``selectAudioTrack``), ``select_subtitle_track(i)`` shows subtitle track ``i`` (hls.js:
+  ``hls.subtitleTrack``; Shaka: ``selectTextTrack``); the report lists the audio tracks, the subtitle
+  tracks and the video's text tracks with their active cues (both players render cues there).
+  ``seek(t)`` moves the video, ``pause()`` pauses it.
 * ``gst_play(uri)`` plays a master or a variant playlist with GStreamer to the end and returns a
   ``GstPlayback``: end of stream reached, errors, the decoded picture sizes, video frames and audio buffers.
 
@@ -234,14 +236,16 @@ def same_levels(levels: Sequence[Level], variants: Sequence[MasterVariant]) -> b
 def build_package(
     source: Path,
     out_dir: Path,
-    rungs: Sequence[tuple[str, int, int]],
+    rungs: Sequence[tuple[str, int, int] | tuple[str, int, int, int]],
     *,
     segment_seconds: float = 2.0,
     audio_kbps: int = 64,
 ) -> Path:
     """Turn ``source`` into a package at ``out_dir`` with the app's pipeline; returns its master playlist.
 
-    ``rungs``: (name, height, video kbps) of the ladder asked for; none: the app's default ladder (the
+    ``rungs``: (name, height, video kbps) of the ladder asked for, or (name, height, video kbps, audio
+    kbps) for a rung with its own audio rate (else ``audio_kbps``; the package holds one audio group
+    per rate); none: the app's default ladder (the
     default package: cellular rung first, short first segments when ``segment_seconds`` allows). The
     package may hold more variants than that (what the app adds on its own): read them from the
     master with ``master_variants``.
@@ -254,7 +258,8 @@ def build_package(
     ladder = (
         Ladder(
             rungs=[
-                Rung(name=name, height=h, video_kbps=kbps, audio_kbps=audio_kbps) for name, h, kbps in rungs
+                Rung(name=name, height=h, video_kbps=kbps, audio_kbps=audio[0] if audio else audio_kbps)
+                for name, h, kbps, *audio in rungs
             ]
         )
         if rungs
@@ -303,8 +308,29 @@ class PlayerError:
 
 
 @dataclass(frozen=True)
+class AudioTrack:
+    """One audio track as the player lists it.
+
+    hls.js: ``hls.audioTracks[i]`` (the renditions of the current level's audio group; ``group`` is its
+    GROUP-ID). Shaka: ``getAudioTracks()[i]`` (``id`` is ``i``, ``name`` the label, ``default`` its
+    ``primary`` flag; no group, no uri).
+    """
+
+    id: int
+    name: str
+    lang: str | None
+    default: bool
+    group: str
+    uri: str
+
+
+@dataclass(frozen=True)
 class SubtitleTrack:
-    """One subtitle track as hls.js lists it (``hls.subtitleTracks[i]``)."""
+    """One subtitle track as the player lists it.
+
+    hls.js: ``hls.subtitleTracks[i]``. Shaka: ``getTextTracks()[i]`` (``id`` is ``i``, ``name`` the
+    label, ``default`` its ``primary`` flag; autoselect false, no uri).
+    """
 
     id: int
     name: str
@@ -346,8 +372,15 @@ class PlayerReport:
     video_height: int = 0
     paused: bool = True
     ended: bool = False
-    # hls.js only (Shaka's page reports none): subtitle tracks, the selected one (-1: none), the ids of
-    # SUBTITLE_TRACK_SWITCH events, subtitle fragments processed, and the video element's text tracks
+    # audio tracks, the index of the current one (-1: none), and the switches that reached the player
+    # (hls.js: AUDIO_TRACK_SWITCHED ids; Shaka: the active index once loaded, then at each
+    # "variantchanged" that changed it)
+    audio_tracks: tuple[AudioTrack, ...] = ()
+    audio_track: int = -1
+    audio_switched: tuple[int, ...] = ()
+    # subtitle tracks, the selected one (-1: none), the switches (hls.js: SUBTITLE_TRACK_SWITCH ids;
+    # Shaka: the active index at each "textchanged"), subtitle fragments (hls.js: processed; Shaka:
+    # WebVTT segments fetched), and the video element's text tracks
     subtitle_tracks: tuple[SubtitleTrack, ...] = ()
     subtitle_track: int = -1
     subtitle_switched: tuple[int, ...] = ()
@@ -376,6 +409,9 @@ class PlayerReport:
             video_height=int(raw["videoHeight"]),
             paused=bool(raw["paused"]),
             ended=bool(raw["ended"]),
+            audio_tracks=tuple(AudioTrack(**a) for a in raw.get("audioTracks", ())),
+            audio_track=int(raw.get("audioTrack", -1)),
+            audio_switched=tuple(int(v) for v in raw.get("audioSwitched", ())),
             subtitle_tracks=tuple(SubtitleTrack(**s) for s in raw.get("subtitleTracks", ())),
             subtitle_track=int(raw.get("subtitleTrack", -1)),
             subtitle_switched=tuple(int(v) for v in raw.get("subtitleSwitched", ())),
@@ -416,6 +452,13 @@ class PlayerReport:
             f"video: t={self.current_time:.2f}s {self.video_width}x{self.video_height} "
             f"paused={self.paused} ended={self.ended}",
         ]
+        if self.audio_tracks:
+            tracks = ", ".join(
+                f"{a.id}:{a.name}/{a.lang}{' (default)' if a.default else ''}" for a in self.audio_tracks
+            )
+            lines.append(
+                f"audio tracks: {tracks}; current {self.audio_track}; switched: {list(self.audio_switched)}"
+            )
         if self.subtitle_tracks or self.text_tracks:
             tracks = ", ".join(f"{s.id}:{s.name}/{s.lang}" for s in self.subtitle_tracks) or "none"
             lines.append(
@@ -506,10 +549,19 @@ class PackageServer:
         return f"{self.base_url}{PACKAGE_MOUNT}{quote(relative)}"
 
     def player_url(
-        self, master_url: str, *, start_level: int | None = None, player: BrowserPlayer = HLS_JS
+        self,
+        master_url: str,
+        *,
+        start_level: int | None = None,
+        player: BrowserPlayer = HLS_JS,
+        options: dict[str, str | float] | None = None,
     ) -> str:
-        """URL of ``player``'s test page playing ``master_url``."""
-        query = {"src": master_url} if start_level is None else {"src": master_url, "startLevel": start_level}
+        """URL of ``player``'s test page playing ``master_url``; ``options``: more query parameters the
+        page reads (the comment at the top of each page lists them, e.g. Shaka's ``bufferingGoal``)."""
+        query: dict[str, str | float] = {"src": master_url}
+        if start_level is not None:
+            query["startLevel"] = start_level
+        query.update(options or {})
         return f"{self.base_url}{PLAYER_MOUNT}{player.page}?{urlencode(query)}"
 
     @property
@@ -644,9 +696,23 @@ class PlayerPage:
         self._driver.execute_script("window.forceLevel(arguments[0]);", index)
         return before
 
+    def select_audio_track(self, index: int) -> int:
+        """Switch to audio track ``index`` of ``report().audio_tracks``; returns how many audio switches
+        the page had seen before (``audio_switched``).
+
+        hls.js: ``hls.audioTrack = index``. Shaka: ``selectAudioTrack(getAudioTracks()[index])``.
+        """
+        before = len(self.report().audio_switched)
+        self._driver.execute_script("window.selectAudioTrack(arguments[0]);", index)
+        return before
+
     def select_subtitle_track(self, index: int) -> int:
-        """hls.js: show subtitle track ``index`` (``hls.subtitleTrack = index``; -1 hides subtitles).
-        Returns how many SUBTITLE_TRACK_SWITCH events the page had seen before."""
+        """Show subtitle track ``index`` of ``report().subtitle_tracks`` (-1 hides subtitles); returns how
+        many subtitle switches the page had seen before (``subtitle_switched``).
+
+        hls.js: ``hls.subtitleTrack = index`` with ``subtitleDisplay`` on. Shaka:
+        ``selectTextTrack(getTextTracks()[index])``, which also makes text visible.
+        """
         before = len(self.report().subtitle_switched)
         self._driver.execute_script("window.selectSubtitleTrack(arguments[0]);", index)
         return before
