@@ -72,28 +72,30 @@ class Intake(QObject):
         """Probes waiting or running."""
         return self._service.probes.probing
 
-    def add_paths(self, paths: list[Path]) -> None:
-        """Scan files and folders in a worker, then add what was found."""
+    def add_paths(self, paths: list[Path], note: str = "") -> None:
+        """Scan files and folders in a worker, then add what was found; ``note`` ends the message."""
         if not paths:
             return
-        worker = CallWorker("scan", tasks.scan_paths, list(paths))
+        worker = CallWorker(note, tasks.scan_paths, list(paths))
         worker.signals.done.connect(self._on_scanned)
         worker.signals.failed.connect(self._on_scan_failed)
         self._run_call(worker)
 
-    def _on_scanned(self, _tag: object, files: list[Path]) -> None:
+    def _on_scanned(self, note: str, files: list[Path]) -> None:
         if not self._service.closing:
-            self.add_files(files)
+            self.add_files(files, note)
 
     def _on_scan_failed(self, _tag: object, error: HlsStudioError) -> None:
         self.message.emit(error.message)
 
-    def add_files(self, files: list[Path]) -> list[JobRecord]:
-        """Add jobs for ``files`` in one batch (skipping ones already waiting or running)."""
+    def add_files(self, files: list[Path], note: str = "") -> list[JobRecord]:
+        """Add jobs for ``files`` in one batch (skipping ones already waiting or running); ``note``
+        ends the message that says what was added."""
         pending = {r.source for r in self._shown() if not r.state.is_terminal}
         new = [f for f in dict.fromkeys(str(f) for f in files) if f not in pending]
+        end = f"; {note}" if note else ""
         if not new:
-            self.message.emit("Nothing new to add" if files else "No video files found")
+            self.message.emit(("Nothing new to add" if files else "No video files found") + end)
             return []
         stored = [storable_source(f) for f in new]
         problems = {text: problem for text, problem in stored if problem}
@@ -103,6 +105,7 @@ class Intake(QObject):
             f"Added {len(records)} file(s)"
             + (f", {skipped} already queued" if skipped else "")
             + (f", {len(problems)} with a name that is not valid text" if problems else "")
+            + end
         )
         self._service.check_finished()
         return records

@@ -1,4 +1,4 @@
-"""The main window: the queue on the left, source facts and ladder on the right, publishing below."""
+"""The main window: the queue on the left, source facts, tracks and ladder on the right, publishing below."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ from hlsstudio.qt import tasks, window_layout
 from hlsstudio.qt.actions import build_menus, build_toolbar, create_actions, row_menu, update_action_states
 from hlsstudio.qt.columns import Column
 from hlsstudio.qt.destination_status import DestinationStatus
+from hlsstudio.qt.file_drops import route_drop
 from hlsstudio.qt.icons import app_icon
 from hlsstudio.qt.notifications import Notifier
 from hlsstudio.qt.pools import Pools, thread_pools
@@ -44,6 +45,7 @@ from hlsstudio.qt.widgets.publish_panel import PublishPanel
 from hlsstudio.qt.widgets.queue_area import QueueArea
 from hlsstudio.qt.widgets.queue_view import QueueView
 from hlsstudio.qt.widgets.settings_dialog import SettingsDialog
+from hlsstudio.qt.widgets.tracks_panel import TracksPanel
 from hlsstudio.qt.workers import CallWorker
 
 DEFAULT_SIZE = (1280, 800)
@@ -104,11 +106,13 @@ class MainWindow(QMainWindow):
         self.drop_zone = DropZone()
         self.queue_area = QueueArea(self.table, self.drop_zone)
         self.metadata = MetadataPanel(self.controller)
+        self.tracks_panel = TracksPanel(self.controller)
         self.ladder_editor = LadderEditor(list(self.settings.ladder))
         self.publish_panel = PublishPanel(self.controller)
         self.side_tabs = QTabWidget()
         self.side_tabs.addTab(self.metadata, "Source")
         self.side_tabs.addTab(self.ladder_editor, "Ladder")
+        self.side_tabs.addTab(self.tracks_panel, "Tracks")
         self.bottom_splitter = window_layout.splitter(
             Qt.Orientation.Horizontal, self.publish_panel, self.side_tabs, (1, 1)
         )
@@ -148,6 +152,7 @@ class MainWindow(QMainWindow):
         self.drop_zone.add_folder_clicked.connect(self.pick_folder)
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
         self.table.doubleClicked.connect(self._on_double_click)
+        self.table.files_dropped.connect(self.drop_files)
         model = c.model
         model.rowsInserted.connect(self._on_rows_changed)
         model.rowsRemoved.connect(self._on_rows_changed)
@@ -185,6 +190,7 @@ class MainWindow(QMainWindow):
         focused = self.controller.model.record_at(current.row()) if current.isValid() else None
         shown = focused if focused is not None and focused.id in {r.id for r in records} else None
         self.metadata.show_job(shown or (records[0] if records else None))
+        self.tracks_panel.show_job(shown or (records[0] if records else None), len(records))
         self._update_actions()
 
     def _update_actions(self) -> None:
@@ -228,7 +234,11 @@ class MainWindow(QMainWindow):
         paths = paths_from_mime(event.mimeData())
         if paths:
             event.acceptProposedAction()
-            self.add_paths(paths)
+            self.drop_files(paths, None)
+
+    def drop_files(self, paths: list[Path], job_id: int | None) -> None:
+        """Queue dropped videos and folders; add subtitle and audio files to the job dropped on."""
+        route_drop(self.controller, paths, job_id)
 
     def add_paths(self, paths: list[Path]) -> None:
         """Queue files and folders (folders are scanned in a worker)."""

@@ -235,7 +235,7 @@ def source_facts(info: MediaInfo) -> list[Fact]:
         facts.append(Fact("Scan", scan_label(True), "interlaced field order"))
     used = info.default_audio_index
     for n, audio in enumerate(info.audio_streams):
-        note = " (used)" if len(info.audio_streams) > 1 and n == used else ""
+        note = " (default)" if len(info.audio_streams) > 1 and n == used else ""
         hertz = f", {audio.sample_rate} Hz" if audio.sample_rate else ""
         raw = f"{audio.codec}, {audio.channel_layout or f'{audio.channels} ch'}{hertz}"
         raw += f", language {audio.language or 'none'}"
@@ -248,7 +248,7 @@ def source_facts(info: MediaInfo) -> list[Fact]:
             f"{language_name(s.language)} ({codec_name(s.codec)})" for s in info.subtitle_streams
         )
         raw = ", ".join(f"{s.codec} {s.language or 'und'}" for s in info.subtitle_streams)
-        facts.append(Fact("Subtitles", subs + " (not carried over)", raw))
+        facts.append(Fact("Subtitles", subs, raw))  # which are carried: the Tracks tab
     return facts
 
 

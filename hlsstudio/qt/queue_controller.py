@@ -16,6 +16,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from hlsstudio.core.errors import HlsStudioError
 from hlsstudio.core.jobowner import process_owner
 from hlsstudio.core.jobs import events as ev
 from hlsstudio.core.jobs.actions import Move
@@ -24,6 +25,7 @@ from hlsstudio.core.jobstore import JobRecord, JobStore
 from hlsstudio.core.models import JobState, Ladder, Rung
 from hlsstudio.core.settings import AppSettings
 from hlsstudio.core.toolchain import Toolchain
+from hlsstudio.core.tracks.choices import JobTracks
 from hlsstudio.core.uploads import UploadProgress
 from hlsstudio.qt.follow import StoreFollower
 from hlsstudio.qt.intake import Intake
@@ -49,6 +51,7 @@ class QueueController(QObject):
     publish_started = Signal(int)
     upload_progress = Signal(int, object)
     publish_finished = Signal(int)
+    tracks_attached = Signal(int, list)  # job id, one line per file refused
     _event = Signal(object)  # a service event, delivered on the GUI thread
 
     def __init__(
@@ -244,9 +247,10 @@ class QueueController(QObject):
         """Why Start is disabled (empty: it is enabled)."""
         return self.service.start_blockers()
 
-    def add_paths(self, paths: list[Path]) -> None:
-        """Queue dropped or picked files and folders (folders are scanned in a worker)."""
-        self.intake.add_paths(paths)
+    def add_paths(self, paths: list[Path], note: str = "") -> None:
+        """Queue dropped or picked files and folders (folders are scanned in a worker); ``note`` ends
+        the message that says what was added."""
+        self.intake.add_paths(paths, note)
 
     def add_files(self, files: list[Path]) -> list[JobRecord]:
         """Append jobs for ``files`` (skipping ones already waiting or running) and probe them."""
@@ -329,6 +333,40 @@ class QueueController(QObject):
         """Give the queue this order (rows dragged to a new place)."""
         if not self._shut:
             self.service.reorder(ids)
+
+    def set_tracks(self, job_id: int, tracks: JobTracks) -> JobRecord | None:
+        """Store a job's edited audio and subtitle choices (refused, with a message, while it runs)."""
+        return None if self._shut else self.service.set_tracks(job_id, tracks)
+
+    def attach_files(self, job_id: int, paths: list[Path]) -> None:
+        """Add subtitle and audio files to a job in a worker (it looks at the files); then
+        ``tracks_attached(job_id, refused)`` and a message saying what was added and what was not."""
+        if not paths or self._shut:
+            return
+        worker = CallWorker((job_id, list(paths)), self.service.attach_files, job_id, list(paths))
+        worker.signals.done.connect(self._on_attached)
+        worker.signals.failed.connect(self._on_attach_failed)
+        self.run_call(worker)
+
+    def _on_attached(self, tag: tuple[int, list[Path]], refused: list[str]) -> None:
+        job_id, paths = tag
+        record = self.model.record(job_id)
+        if self._shut or record is None:
+            return
+        tracks = record.tracks or JobTracks()
+        listed = {t.path for t in tracks.audio + tracks.subtitles}
+        added = sum(1 for path in paths if str(path) in listed)
+        parts = [f"{added} file{'s' * (added != 1)} added to {record.name}"] if added else []
+        if refused:
+            more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
+            parts.append(f"{'not' if added else 'Not'} added: {refused[0]}{more}")
+        self.message.emit("; ".join(parts))
+        self.tracks_attached.emit(job_id, list(refused))
+
+    def _on_attach_failed(self, tag: tuple[int, list[Path]], error: HlsStudioError) -> None:
+        if not self._shut:
+            self.message.emit(f"Not added: {error.message}")
+            self.tracks_attached.emit(tag[0], [error.message])
 
     def _on_edited(self, job_id: int, field: str, value: object) -> None:
         if not self._shut:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
@@ -18,14 +18,15 @@ WAIT_MS = 60_000
 WindowFactory = Callable[..., MainWindow]
 
 
-def drop(target: QWidget, paths: list[Path]) -> tuple[bool, bool]:
-    """Drag ``paths`` onto ``target`` and drop them, as the window system would.
+def drop(target: QWidget, paths: list[Path], at: QPoint | None = None) -> tuple[bool, bool]:
+    """Drag ``paths`` onto ``target`` and drop them at ``at`` (default: its centre), as the window
+    system would.
 
     Returns whether the drag-enter and the drop were accepted.
     """
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    centre = target.rect().center()
+    centre = target.rect().center() if at is None else at
     enter = QDragEnterEvent(  # Qt's C++ signature takes a QPoint (6.12's bindings also took QPointF)
         centre,
         Qt.DropAction.CopyAction,

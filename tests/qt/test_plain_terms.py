@@ -200,9 +200,9 @@ def test_source_facts_are_plain_with_the_raw_terms_kept() -> None:
     assert facts["Scan"].value == "interlaced (will be deinterlaced)"
     assert facts["Audio 1"].value == "Dolby Digital Plus · 5.1 surround · language not set"
     assert "5.1(side)" in facts["Audio 1"].raw and "language und" in facts["Audio 1"].raw
-    assert facts["Audio 2"].value == "AAC · Stereo · French (used)"
+    assert facts["Audio 2"].value == "AAC · Stereo · French (default)"
     assert facts["Audio 2"].raw == "aac, stereo, 48000 Hz, language fre, default"
-    assert facts["Subtitles"].value == "Spanish (SRT) (not carried over)"
+    assert facts["Subtitles"].value == "Spanish (SRT)"
 
 
 def test_source_facts_of_a_silent_progressive_source() -> None:

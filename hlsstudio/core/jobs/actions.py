@@ -45,6 +45,7 @@ class JobActions:
     _replace_ok: dict[int, tuple[str, str]]
     replace_live: bool
     await_probe: Callable[[Sequence[JobRecord]], None]
+    find_missing_tracks: Callable[[Sequence[JobRecord]], None]
     transition: Callable[..., JobRecord | None]
     record: Callable[[int], JobRecord | None]
     schedule: Callable[[], None]
@@ -82,8 +83,9 @@ class JobActions:
             retried += 1
             if work.intact_package(record) is not None:
                 self._queue_publish(record)
-            elif record.info is not None:
+            elif record.info is not None:  # its stored tracks are kept (found now if it has none)
                 self.transition(job_id, JobState.READY, result=None, hls_url=None)
+                self.find_missing_tracks([record])
             else:
                 self.transition(job_id, JobState.QUEUED, result=None, hls_url=None)
                 self.await_probe([record])

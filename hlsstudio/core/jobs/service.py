@@ -25,15 +25,9 @@ from hlsstudio.core.jobs.executor import Executor, Lane
 from hlsstudio.core.jobs.probing import Answer, ProbeLine
 from hlsstudio.core.jobs.publishing import PublishLine
 from hlsstudio.core.jobs.states import check_transition
+from hlsstudio.core.jobs.tracking import JobTracking
 from hlsstudio.core.jobstore import JobRecord, JobStore, suggest_content_id
-from hlsstudio.core.models import (
-    ContentType,
-    JobResult,
-    JobState,
-    Ladder,
-    Rung,
-    ladder_problems,
-)
+from hlsstudio.core.models import ContentType, JobResult, JobState, Ladder, Rung, ladder_problems
 from hlsstudio.core.settings import AppSettings
 from hlsstudio.core.toolchain import Toolchain, locate_toolchain
 
@@ -42,7 +36,7 @@ log = logging.getLogger(__name__)
 Change = tuple[int, JobState, dict[str, Any]]
 
 
-class JobService(JobActions):
+class JobService(JobActions, JobTracking):
     """Queue, state machine, persistence and execution of jobs. See the module docstring."""
 
     def __init__(
@@ -126,8 +120,9 @@ class JobService(JobActions):
         return found[0] if found else None
 
     def update(self, job_id: int, **fields: Any) -> JobRecord | None:
-        """Change a job's fields other than its state (content type and id)."""
-        record = self.store.update(job_id, **fields)
+        """Change a job's fields other than its state (content type and id, tracks)."""
+        with self._lock:  # a probe's answer checks and stores its tracks under the lock too
+            record = self.store.update(job_id, **fields)
         if record is not None:
             self.bus.emit(ev.JobsChanged((record,)))
         return record
@@ -139,6 +134,7 @@ class JobService(JobActions):
         records = self.store.jobs()
         waiting = (JobState.QUEUED, JobState.PROBING)
         self.await_probe([r for r in records if r.state in waiting and self._mine(r)])
+        self.find_missing_tracks([r for r in records if r.state is JobState.READY and self._mine(r)])
         self.locate_toolchain()
         return records
 
@@ -230,11 +226,14 @@ class JobService(JobActions):
             self.bus.emit(ev.JobsChanged((queued.model_copy(update={"state": JobState.PROBING}),)))
 
     def _store_answers(self, answers: list[Answer]) -> None:
-        with self._lock:
+        answers, bases = self._tracks_found(answers)  # reads the sources' folders: not in the lock
+        with self._lock:  # no attached file lands between the tracks' check and their store
             for job_id, _, _ in answers:
                 self._probing_now.discard(job_id)
                 self._awaiting.pop(job_id, None)
-        self.transition_many(answers)
+            answers, stale = self._tracks_kept(answers, bases)
+            self.transition_many(answers)
+        self.find_tracks(stale)
         if any(state is JobState.READY for _, state, _ in answers):
             self.schedule()
         self.check_finished()

@@ -129,6 +129,7 @@ class MetadataPanel(QScrollArea):
         self.status.setVisible(bool(self.status.text()))
         self._show_failure(record)
         self._fill_facts(record.info if record else None)
+        self._show_tracks(record)
         self._show_rungs()
         if not same_source:
             self.poster.clear()
@@ -177,6 +178,14 @@ class MetadataPanel(QScrollArea):
         self.warnings.setText("\n".join(f"⚠ {plain_terms.breakable(plain)}" for plain, _ in flags))
         self.warnings.setToolTip("\n".join(raw for _, raw in flags))
         self.warnings.setVisible(bool(flags))
+
+    def _show_tracks(self, record: JobRecord | None) -> None:
+        tracks = record.tracks if record is not None else None
+        if tracks is not None and tracks.discovered:
+            text = wrapping_label(tracks.summary())
+            text.setTextFormat(Qt.TextFormat.PlainText)
+            text.setToolTip("The audio and subtitle tracks the package carries (Tracks tab)")
+            self.facts.addRow("Carried tracks:", text)
 
     def _show_rungs(self) -> None:
         record = self._record

@@ -1,14 +1,20 @@
 """The queue's table view: row selection, editors for content type and id, a progress bar per row,
-rows dragged to a new place in the queue."""
+rows dragged to a new place in the queue, files dropped from outside onto a row (``files_dropped``:
+the window queues videos and adds subtitle and audio files to the job dropped on)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from hlsstudio.qt.columns import Column
 from hlsstudio.qt.delegates import ContentIdDelegate, ContentTypeDelegate, ProgressDelegate, ReasonDelegate
 from hlsstudio.qt.job_table_model import JobTableModel
+from hlsstudio.qt.queue_drag import JOB_IDS_MIME
+from hlsstudio.qt.widgets.drop_zone import paths_from_mime
 
 ROW_HEIGHT = 26
 COLUMN_WIDTHS = {
@@ -23,8 +29,20 @@ COLUMN_WIDTHS = {
 }
 
 
+def outside_files(event: QDragEnterEvent | QDragMoveEvent | QDropEvent) -> list[Path]:
+    """The local files a drag from outside the queue carries (none for rows being moved)."""
+    mime = event.mimeData()
+    return [] if mime.hasFormat(JOB_IDS_MIME) else paths_from_mime(mime)
+
+
 class QueueView(QTableView):
-    """A table over the JobTableModel; the context menu is the window's to fill."""
+    """A table over the JobTableModel; the context menu is the window's to fill.
+
+    ``files_dropped(paths, job id or None)``: files dropped from outside, with the job whose row they
+    were dropped on.
+    """
+
+    files_dropped = Signal(list, object)
 
     def __init__(self, model: JobTableModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -58,3 +76,31 @@ class QueueView(QTableView):
         self.setDefaultDropAction(Qt.DropAction.MoveAction)
         self.setDragDropOverwriteMode(False)
         self.setDropIndicatorShown(True)
+
+    def job_at(self, event: QDragMoveEvent | QDropEvent) -> int | None:
+        """The id of the job whose row is under the drag, or None."""
+        index = self.indexAt(event.position().toPoint())
+        model = self.model()
+        return (
+            model.record_at(index.row()).id if index.isValid() and isinstance(model, JobTableModel) else None
+        )
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if outside_files(event):
+            event.acceptProposedAction()
+        else:
+            super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if outside_files(event):
+            event.acceptProposedAction()
+        else:
+            super().dragMoveEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = outside_files(event)
+        if paths:
+            event.acceptProposedAction()
+            self.files_dropped.emit(paths, self.job_at(event))
+        else:
+            super().dropEvent(event)
