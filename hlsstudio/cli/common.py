@@ -53,6 +53,13 @@ def add_transcode_options(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="carry none of the source's subtitles (default: every text track, and files named after it)",
     )
+    parser.add_argument(
+        "--no-quality",
+        dest="measure_quality",
+        action="store_false",
+        default=None,
+        help="do not measure each rung's quality (VMAF on a sample of the title; on by default)",
+    )
     add_track_options(parser)
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
@@ -121,6 +128,7 @@ def request_settings(args: argparse.Namespace) -> tuple[Ladder, EncodeSettings]:
             ("thumbnail_interval", args.thumbnail_interval),
             ("publish_nonconformant", getattr(args, "publish_nonconformant", None)),
             ("subtitles", getattr(args, "subtitles", None)),
+            ("measure_quality", getattr(args, "measure_quality", None)),
         )
         if value is not None
     }

@@ -13,6 +13,7 @@ from hlsstudio.cli.output import format_bytes, format_seconds, load_settings, pr
 from hlsstudio.core.errors import ConfigError, HlsStudioError, ProbeError, ToolchainError
 from hlsstudio.core.models import EncodeSettings, MediaInfo
 from hlsstudio.core.probe import probe_file
+from hlsstudio.core.quality.metric import find_quality_tool
 from hlsstudio.core.storage.config import destination_from_settings
 from hlsstudio.core.storage.cors import (
     CorsVerdict,
@@ -97,6 +98,8 @@ def _doctor_doc(refresh: bool) -> tuple[dict[str, Any], bool]:
         doc["encoders"] = caps.encoders
         doc["filters"] = caps.filters
         doc["nvenc"] = {"usable": caps.nvenc_usable, "reason": caps.nvenc_reason}
+        tool = find_quality_tool(doc["ffmpeg"]["path"])
+        doc["quality"] = {"metric": tool.metric, "ffmpeg": tool.ffmpeg, "note": tool.note}
         if not caps.encoders.get("libx264"):
             doc["missing"] = "libx264 encoder (required)"
             ok = False
@@ -186,6 +189,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         print("filters   " + ", ".join(f"{k} {yes_no[v]}" for k, v in doc["filters"].items()))
         nvenc = doc["nvenc"]
         print("NVENC     " + ("usable" if nvenc["usable"] else f"not usable: {nvenc['reason']}"))
+        print(f"quality   {doc['quality']['note']}")
     if "missing" in doc:
         print(f"MISSING   {doc['missing']}")
     if "destination" in doc:

@@ -17,6 +17,7 @@ from hlsstudio.core.conformance import ConformanceReport
 from hlsstudio.core.hls.report import MARKS, summary_line
 from hlsstudio.core.install import package_dirs
 from hlsstudio.core.models import JobResult
+from hlsstudio.core.quality.words import quality_lines
 from hlsstudio.core.tracks.attach import TrackFileError
 
 
@@ -49,6 +50,8 @@ def describe(result: JobResult) -> str:
         f"{result.processing_time_seconds:.1f} s with {result.encoder}",
         f"  variants: {variants}",
     ]
+    if result.quality is not None:
+        lines += [f"  {line}" for line in quality_lines(result.quality)]
     if result.conformance is not None:
         lines += conformance_lines(result.conformance)
     lines += [f"  warning: {w}" for w in result.warnings]

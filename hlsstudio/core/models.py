@@ -18,7 +18,9 @@ from hlsstudio.core.results import (
     JobResult,
     Progress,
     PublishResult,
+    QualityReport,
     RenditionResult,
+    RungQuality,
     ValidationCheck,
     ValidationReport,
     VariantResult,
@@ -38,8 +40,10 @@ __all__ = [
     "PlannedRung",
     "Progress",
     "PublishResult",
+    "QualityReport",
     "RenditionResult",
     "Rung",
+    "RungQuality",
     "SubtitleStream",
     "ValidationCheck",
     "ValidationReport",
@@ -288,6 +292,7 @@ class EncodeSettings(BaseModel):
     subtitle_tracks: str = "all"  # which subtitle tracks a new job carries: all, none or languages
     default_audio_language: str | None = None  # the audio a player starts with (None: the source's)
     default_subtitle_language: str | None = None  # subtitles shown from the start (None: off)
+    measure_quality: bool = True  # VMAF (or SSIM) of every rung on a sample of the title
 
     @field_validator("preset")
     @classmethod

@@ -60,6 +60,35 @@ class RenditionResult(BaseModel):
     url: str | None = None  # once published
 
 
+class RungQuality(BaseModel):
+    """One rung's measured quality: the metric's mean and 5th percentile (VMAF: default and phone
+    models), and ``shown``: the figure to show for it (the phone model up to 480p)."""
+
+    rung: str
+    width: int
+    height: int
+    metric: Literal["vmaf", "ssim"]
+    mean: float
+    p5: float
+    phone_mean: float | None = None
+    phone_p5: float | None = None
+    shown: float
+
+
+class QualityReport(BaseModel):
+    """What measuring a package found, how, and what it cost."""
+
+    metric: Literal["vmaf", "ssim"]
+    note: str  # which FFmpeg measured it, or why SSIM stands in for VMAF
+    compared_at: str  # the display size both pictures were scaled to ("1920x1080")
+    excerpts: list[tuple[float, float]] = Field(default_factory=list)  # (start, duration) in seconds
+    rungs: list[RungQuality] = Field(default_factory=list)
+    cpu_seconds: float = 0.0
+    wall_seconds: float = 0.0
+    share_of_encode: float | None = None  # cpu_seconds over the encode's CPU time, when known
+    problems: list[str] = Field(default_factory=list)  # rungs that could not be measured, and why
+
+
 class VariantResult(BaseModel):
     """One variant as published in the master playlist."""
 
@@ -116,3 +145,4 @@ class JobResult(BaseModel):
     storyboard: str | None = None  # the storyboard file (``thumbnails.vtt``), its URL once published
     renditions: list[RenditionResult] = Field(default_factory=list)
     """The audio and subtitle renditions the master lists (with their URLs once published)."""
+    quality: QualityReport | None = None  # each rung's measured quality (None: not measured)

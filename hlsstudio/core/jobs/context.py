@@ -22,6 +22,7 @@ from hlsstudio.core.models import (
     Ladder,
     MediaInfo,
     Progress,
+    QualityReport,
     RenditionResult,
     ValidationReport,
     VariantResult,
@@ -97,6 +98,8 @@ class JobContext:
     conformance: ConformanceReport | None = None
     storyboard: str | None = None
     tracks: JobTracks | None = None  # the tracks encoded (complete, checked)
+    encode_cpu_seconds: float = 0.0  # the encode's CPU time (its children's, measured around it)
+    quality: QualityReport | None = None
     renditions: list[RenditionResult] = field(default_factory=list)
     result: JobResult | None = None
 

@@ -32,6 +32,7 @@ from hlsstudio.core.hls.report import allow_anyway, publish_refusal, summary_lin
 from hlsstudio.core.hls.validate import check_package
 from hlsstudio.core.install import clear_work_dir, install_package, package_entries, work_dir_for
 from hlsstudio.core.jobs.context import JobContext
+from hlsstudio.core.jobs.quality_stage import children_cpu_seconds, measure_quality
 from hlsstudio.core.models import JobResult, JobState, Progress
 from hlsstudio.core.outputs import complete_playlists, make_storyboard
 from hlsstudio.core.ownership import check_output_target, new_token, remove_owned
@@ -128,7 +129,9 @@ def _run_encode(ctx: JobContext, encode_plan: EncodePlan) -> EncodePlan:
 
 def encode(ctx: JobContext) -> None:
     """Run the one ffmpeg process of the plan (finished files stream to the publisher, if any)."""
+    cpu = children_cpu_seconds()
     ctx.plan = _run_encode(ctx, ctx.need_plan())
+    ctx.encode_cpu_seconds = children_cpu_seconds() - cpu
     if ctx.cancel.is_set():
         raise CancelledError()
     duration = ctx.need_info().duration
@@ -252,6 +255,7 @@ def install(ctx: JobContext) -> None:
         command=ctx.trace.command,
         storyboard=ctx.storyboard,
         renditions=ctx.renditions,
+        quality=ctx.quality,
     )
 
 
@@ -325,6 +329,7 @@ TRANSCODE_STAGES: tuple[Stage, ...] = (
     Stage("encode", JobState.TRANSCODING, encode),
     Stage("finalize", JobState.VALIDATING, finalize),
     Stage("validate", None, validate),
+    Stage("measure", None, measure_quality),
     Stage("install", None, install),
 )
 """Source to a valid package on disk."""

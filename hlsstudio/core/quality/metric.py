@@ -29,6 +29,8 @@ PHONE_MAX_HEIGHT = 480
 """Rungs up to this height are judged with the phone model."""
 FILTER_CHECK_TIMEOUT = 20.0
 MEASURE_TIMEOUT = 1800.0
+REFERENCE_PREROLL = 3.0
+"""Seconds the reference is decoded before an excerpt (seeking lands on a keyframe before it)."""
 # two levels of escaping: the filtergraph's, then the option string's ("\\\\:" reaches libvmaf as ":")
 VMAF_MODELS = "version=vmaf_v0.6.1\\\\:name=vmaf|version=vmaf_v0.6.1\\\\:name=phone\\\\:enable_transform=true"
 _SSIM_ALL = re.compile(r"SSIM .*All:([0-9.]+)")
@@ -106,16 +108,27 @@ class Excerpt:
     start: float = 0.0
     duration: float | None = None
 
-    def input_args(self, path: Path) -> list[str]:
-        """The input options reading this stretch of ``path`` (seeking by input ``-ss``)."""
+    def input_args(self, path: Path | str) -> list[str]:
+        """The input options reading this stretch of ``path`` (an input ``-ss`` when it starts later)."""
         seek = ["-ss", f"{self.start:.3f}"] if self.start > 0 else []
         length = ["-t", f"{self.duration:.3f}"] if self.duration else []
         return [*seek, *length, "-i", str(path)]
 
 
+def _reference_input(reference: Path, at: Excerpt, chain: str) -> tuple[list[str], str]:
+    """The reference's input options and its filters: seeking a little before the excerpt, then the
+    encode's own filters on the file's timeline (``-copyts -start_at_zero``: the timestamps the
+    encode saw) and a trim to the excerpt, so its frames are the very frames the encode was given."""
+    seek = max(0.0, at.start - REFERENCE_PREROLL)
+    args = (["-ss", f"{seek:.3f}"] if seek > 0 else []) + ["-i", str(reference)]
+    length = f":duration={at.duration:.3f}" if at.duration else ""
+    steps = [step for step in (chain, f"trim=start={at.start:.3f}{length}") if step]
+    return args, ",".join(steps)
+
+
 def quality_command(
     tool: QualityTool,
-    distorted: Path,
+    distorted: Path | str,
     reference: Path,
     size: tuple[int, int],
     log: Path,
@@ -124,14 +137,18 @@ def quality_command(
     reference_at: Excerpt = Excerpt(),
     subsample: int = 1,
     threads: int = 2,
+    reference_chain: str = "",
 ) -> list[str]:
     """FFmpeg comparing ``distorted`` with ``reference``, both scaled to ``size`` (the display size).
 
-    VMAF writes its JSON log to ``log``; SSIM prints its summary on stderr. ``subsample`` compares
-    every N-th frame (VMAF only).
+    ``distorted_at`` is read from ``distorted`` as it is (an encode's segments); ``reference_at`` is
+    the same stretch on the reference's timeline, which ``reference_chain`` (the encode's normalising
+    filters: deinterlace, frame rate …) prepares as the encode did. VMAF writes its JSON log to
+    ``log``; SSIM prints its summary on stderr. ``subsample`` compares every N-th frame (VMAF only).
     """
     width, height = size
     scale = f"scale={width}:{height}:flags=bicubic,format=yuv420p,setpts=PTS-STARTPTS"
+    reference_args, prepare = _reference_input(reference, reference_at, reference_chain)
     if tool.metric == "vmaf":
         log_path = str(log).replace("\\", "/").replace(":", "\\\\:")
         compare = (
@@ -141,9 +158,9 @@ def quality_command(
     else:
         compare = "ssim"
     return [
-        tool.ffmpeg, "-hide_banner", "-nostdin",
-        *distorted_at.input_args(distorted), *reference_at.input_args(reference),
-        "-lavfi", f"[0:v]{scale}[d];[1:v]{scale}[r];[d][r]{compare}",
+        tool.ffmpeg, "-hide_banner", "-nostdin", "-copyts", "-start_at_zero",
+        *distorted_at.input_args(distorted), *reference_args,
+        "-lavfi", f"[0:v]{scale}[d];[1:v]{prepare},{scale}[r];[d][r]{compare}",
         "-f", "null", "-",
     ]  # fmt: skip
 
@@ -187,13 +204,14 @@ def parse_ssim_output(stderr: str) -> Score:
 
 def measure(
     tool: QualityTool,
-    distorted: Path,
+    distorted: Path | str,
     reference: Path,
     size: tuple[int, int],
     *,
     distorted_at: Excerpt = Excerpt(),
     reference_at: Excerpt = Excerpt(),
     subsample: int = 1,
+    reference_chain: str = "",
     timeout: float = MEASURE_TIMEOUT,
 ) -> Score:
     """Compare ``distorted`` with ``reference`` at ``size``. Raises QualityError with the reason."""
@@ -202,6 +220,7 @@ def measure(
         cmd = quality_command(
             tool, distorted, reference, size, log,
             distorted_at=distorted_at, reference_at=reference_at, subsample=subsample,
+            reference_chain=reference_chain,
         )  # fmt: skip
         try:
             done = run_bounded(cmd, timeout, background=True)

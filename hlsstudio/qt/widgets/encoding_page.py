@@ -128,6 +128,7 @@ class EncodingPage(QWidget):
         form.addRow("", self.keep_local)
         form.addRow("", self.auto_publish)
         form.addRow("", self.subtitles)
+        form.addRow("", self.quality)
         form.addRow("", self.nonconformant)
         self._preset_tip()
 
@@ -141,6 +142,12 @@ class EncodingPage(QWidget):
         self.subtitles.setToolTip(
             "Every text subtitle track of a video, and files beside it such as film.fr.srt or "
             "film.en.sdh.srt, become subtitle tracks viewers can pick. Picture subtitles are left out."
+        )
+        self.quality = QCheckBox("Measure the picture quality of every rung (VMAF, on a sample of the video)")
+        self.quality.setChecked(settings.encode.measure_quality)
+        self.quality.setToolTip(
+            "After encoding, a few seconds from the start, middle and end of each rung are compared with "
+            "the source (VMAF; the phone model for rungs up to 480p). Costs a small share of the encode."
         )
         self.nonconformant = QCheckBox("Publish even when a video breaks a rule players need")
         self.nonconformant.setChecked(settings.encode.publish_nonconformant)
@@ -185,6 +192,7 @@ class EncodingPage(QWidget):
                 "thumbnail_interval": self.thumbnails.value(),
                 "publish_nonconformant": self.nonconformant.isChecked(),
                 "subtitles": self.subtitles.isChecked(),
+                "measure_quality": self.quality.isChecked(),
             }
         )
         return {
