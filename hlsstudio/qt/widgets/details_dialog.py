@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QPlainTextEdit, QTabWid
 from hlsstudio.core.hls.report import finding_lines, summary_line
 from hlsstudio.core.jobstore import JobRecord
 from hlsstudio.core.models import JobState
+from hlsstudio.core.quality.words import cost_words, metric_label, rung_figure
 from hlsstudio.qt import formatting
 from hlsstudio.qt.job_status import status_text
 from hlsstudio.qt.plain_terms import failure_title, next_step
@@ -46,8 +47,18 @@ def summary_text(record: JobRecord) -> str:
             f"Package:     {len(result.files)} files, {formatting.size(result.total_size_bytes)}, "
             f"{result.processing_time_seconds:.1f} s with {result.encoder}"
         )
+        measured = {r.rung: r for r in result.quality.rungs} if result.quality else {}
         for variant in result.variants:
-            lines.append(f"  {variant.quality:>6} {variant.resolution:>10} {variant.bandwidth // 1000} kb/s")
+            figure = f"   {rung_figure(measured[variant.quality])}" if variant.quality in measured else ""
+            lines.append(
+                f"  {variant.quality:>6} {variant.resolution:>10} {variant.bandwidth // 1000} kb/s{figure}"
+            )
+        if result.quality is not None:
+            report = result.quality
+            lines.append(
+                f"Quality:     {metric_label(report)}, at {report.compared_at} on {cost_words(report)}"
+            )
+            lines += [f"  not measured: {problem}" for problem in report.problems]
     warnings = list(result.warnings) if result else list(record.info.warnings if record.info else [])
     if warnings:
         lines += ["", "Warnings:", *(f"  • {w}" for w in warnings)]
