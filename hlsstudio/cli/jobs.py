@@ -17,6 +17,7 @@ from hlsstudio.core.models import JobState
 UNFINISHED = (
     JobState.QUEUED,
     JobState.PROBING,
+    JobState.ANALYSING,
     JobState.READY,
     JobState.TRANSCODING,
     JobState.VALIDATING,

@@ -324,6 +324,7 @@ class JobState(StrEnum):
 
     QUEUED = "queued"
     PROBING = "probing"
+    ANALYSING = "analysing"  # the per-title analysis: trial encodes of excerpts, measured
     READY = "ready"
     TRANSCODING = "transcoding"
     VALIDATING = "validating"
@@ -336,7 +337,13 @@ class JobState(StrEnum):
 
     @property
     def is_active(self) -> bool:
-        return self in (JobState.PROBING, JobState.TRANSCODING, JobState.VALIDATING, JobState.PUBLISHING)
+        return self in (
+            JobState.PROBING,
+            JobState.ANALYSING,
+            JobState.TRANSCODING,
+            JobState.VALIDATING,
+            JobState.PUBLISHING,
+        )
 
     @property
     def is_terminal(self) -> bool:

@@ -10,6 +10,7 @@ from hlsstudio.core.publish import UploadProgress
 STATE_LABELS = {
     JobState.QUEUED: "Queued",
     JobState.PROBING: "Checking file",
+    JobState.ANALYSING: "Analysing picture",
     JobState.READY: "Ready",
     JobState.TRANSCODING: "Encoding",
     JobState.VALIDATING: "Checking package",

@@ -21,6 +21,7 @@ RetryKind = Literal["publish", "encode"]
 WORDS = {
     JobState.QUEUED: "Queued",
     JobState.PROBING: "Checking file…",
+    JobState.ANALYSING: "Analysing picture",
     JobState.READY: "Ready to encode",
     JobState.TRANSCODING: "Encoding",
     JobState.VALIDATING: "Checking package",

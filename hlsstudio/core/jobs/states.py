@@ -1,13 +1,13 @@
 """Every allowed change of a job's state, in one table.
 
 The job service refuses any other change (``IllegalTransition``); nothing else decides a state. The
-table in words: a queued job is probed and becomes ready (or fails); a ready job is encoded, then
-validated, then (with a destination) published, and ends done, failed or cancelled; a job that was
-active when the app stopped is interrupted. Encode and publish stay apart: a job whose package is
-encoded but whose publish fails ends publish-failed (its encode is kept; only publishing is retried),
-and a cancelled publish leaves it done (encoded, not published). Failed, cancelled and interrupted
-jobs can be retried (probed again, started again, or only published again); a done or publish-failed
-job can be published, or encoded again.
+table in words: a queued job is probed and becomes ready (or fails); a ready job is encoded (a
+per-title job first analyses its title), then validated, then (with a destination) published, and
+ends done, failed or cancelled; a job that was active when the app stopped is interrupted. Encode
+and publish stay apart: a job whose package is encoded but whose publish fails ends publish-failed
+(its encode is kept; only publishing is retried), and a cancelled publish leaves it done (encoded,
+not published). Failed, cancelled and interrupted jobs can be retried (probed again, started again,
+or only published again); a done or publish-failed job can be published, or encoded again.
 """
 
 from __future__ import annotations
@@ -15,16 +15,17 @@ from __future__ import annotations
 from hlsstudio.core.errors import HlsStudioError
 from hlsstudio.core.models import JobState
 
-Q, P, R = JobState.QUEUED, JobState.PROBING, JobState.READY
+Q, P, R, A = JobState.QUEUED, JobState.PROBING, JobState.READY, JobState.ANALYSING
 T, V, U = JobState.TRANSCODING, JobState.VALIDATING, JobState.PUBLISHING
 D, F, C, X = JobState.DONE, JobState.FAILED, JobState.CANCELLED, JobState.INTERRUPTED
 PF = JobState.PUBLISH_FAILED
 
 TRANSITIONS: dict[JobState, frozenset[JobState]] = {
     Q: frozenset({P, R, F, C}),
-    P: frozenset({Q, R, T, F, C, X}),
+    P: frozenset({Q, R, A, T, F, C, X}),
     R: frozenset({Q, T, F, C}),
-    T: frozenset({P, V, U, D, PF, F, C, X}),
+    A: frozenset({T, F, C, X}),
+    T: frozenset({P, A, V, U, D, PF, F, C, X}),
     V: frozenset({U, D, PF, F, C, X}),
     U: frozenset({D, PF, F, C, X}),
     D: frozenset({Q, R, U}),
