@@ -15,8 +15,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from hlsstudio.core.errors import LadderError
-from hlsstudio.core.models import Ladder, MediaInfo, PlannedRung, Rung
-from hlsstudio.core.subtitles.languages import normalize_language
+from hlsstudio.core.models import EncodeSettings, Ladder, MediaInfo, PlannedRung, Rung
+from hlsstudio.core.subtitles.languages import language_name, normalize_language
 
 PRESET_SCHEMA_VERSION = 1
 SIZE_TOLERANCE = 0.05
@@ -195,6 +195,25 @@ class Preset:
     name: str
     ladder: Ladder
     languages: PresetLanguages = PresetLanguages()
+
+
+def with_preset_languages(encode: EncodeSettings, languages: PresetLanguages) -> EncodeSettings:
+    """``encode`` with the default languages a preset sets (those it leaves unset stay as they are)."""
+    update = {
+        key: value
+        for key, value in (
+            ("default_audio_language", languages.audio),
+            ("default_subtitle_language", languages.subtitles),
+        )
+        if value
+    }
+    return encode.model_copy(update=update)
+
+
+def preset_languages_words(languages: PresetLanguages) -> str:
+    """ "Français audio and English subtitles" (the languages a preset sets, in words)."""
+    named = [(languages.audio, "audio"), (languages.subtitles, "subtitles")]
+    return " and ".join(f"{language_name(tag)} {kind}" for tag, kind in named if tag)
 
 
 LANGUAGE_KEYS = {"audio": "default_audio_language", "subtitles": "default_subtitle_language"}

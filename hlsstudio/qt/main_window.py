@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from hlsstudio.core.errors import HlsStudioError
 from hlsstudio.core.jobstore import JobRecord, JobStore
+from hlsstudio.core.ladder import PresetLanguages, preset_languages_words, with_preset_languages
 from hlsstudio.core.logs import log_file
 from hlsstudio.core.models import Rung
 from hlsstudio.core.settings import AppSettings, save_settings
@@ -170,6 +171,7 @@ class MainWindow(QMainWindow):
             lambda pending: self.side_tabs.setTabText(1, "Ladder • not applied" if pending else "Ladder")
         )
         self.ladder_editor.message.connect(self.say)
+        self.ladder_editor.languages_chosen.connect(self._on_languages_chosen)
         self.publish_panel.url_copied.connect(lambda url: self.say(f"Copied {url}"))
 
     # ---- selection and action state
@@ -303,6 +305,12 @@ class MainWindow(QMainWindow):
             self.settings = self.settings.model_copy(update={"ladder": rungs})
             self.controller.settings = self.settings
             self._save_timer.start()
+
+    def _on_languages_chosen(self, languages: PresetLanguages) -> None:
+        """A preset that names default languages was applied: new jobs start with them."""
+        encode = with_preset_languages(self.settings.encode, languages)
+        self.apply_settings(self.settings.model_copy(update={"encode": encode}))
+        self.say(f"New jobs start with {preset_languages_words(languages)}")
 
     def show_settings(self) -> SettingsDialog:
         if self._settings_dialog is None:

@@ -170,3 +170,32 @@ def test_presets_save_load_export_and_import(make_window: WindowFactory, tmp_pat
     assert not editor.load_file(broken)
     assert messages and "invalid ladder preset" in messages[-1]
     assert model.data(model.index(1, VIDEO)) == 900
+
+
+def test_a_preset_with_default_languages_sets_them_for_new_jobs_when_applied(
+    make_window: WindowFactory, tmp_path: Path
+) -> None:
+    window = make_window()
+    editor = window.ladder_editor
+    preset = tmp_path / "french.json"
+    doc = {
+        "schema_version": 1,
+        "name": "French market",
+        "rungs": [r.model_dump() for r in default_ladder().rungs],
+        "default_audio_language": "fra",
+        "default_subtitle_language": "en",
+    }
+    preset.write_text(json.dumps(doc), encoding="utf-8")
+    assert editor.load_file(preset)
+    assert window.settings.encode.default_audio_language is None  # pending until Apply
+    messages: list[str] = []
+    window.statusBar().messageChanged.connect(messages.append)
+    assert editor.apply()
+    assert window.settings.encode.default_audio_language == "fr"
+    assert window.settings.encode.default_subtitle_language == "en"
+    assert load_settings().encode.default_audio_language == "fr"  # saved for the next start
+    assert "New jobs start with Français audio and English subtitles" in messages
+    exported = tmp_path / "again.json"
+    assert editor.export_to(exported)
+    again = json.loads(exported.read_text(encoding="utf-8"))
+    assert (again["default_audio_language"], again["default_subtitle_language"]) == ("fr", "en")

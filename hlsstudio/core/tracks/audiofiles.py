@@ -109,4 +109,7 @@ def prepare_tracks(
     its audio files checked, and its silent tracks named; with the lines for the job's warnings."""
     complete = complete_tracks(tracks, info, settings)
     checked, warnings = check_audio_files(complete, ffprobe, info.duration)
+    # a layout the sound is mixed down from by guesswork is said, not hidden in the Tracks tab
+    guessed = [t for t in checked.carried_audio() if "unknown" in t.note or "no known layout" in t.note]
+    warnings += [f"{t.describe()}: {t.note}" for t in guessed]
     return checked, warnings + silent_tracks(checked, ffmpeg, Path(info.path))

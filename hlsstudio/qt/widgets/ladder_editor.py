@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from hlsstudio.core import paths
 from hlsstudio.core.errors import LadderError
-from hlsstudio.core.ladder import default_ladder, load_preset, save_preset
+from hlsstudio.core.ladder import PresetLanguages, default_ladder, load_preset, read_preset, save_preset
 from hlsstudio.core.models import RUNG_NAME_RE, Ladder, Rung
 from hlsstudio.qt.icons import icon, resources_dir
 from hlsstudio.qt.widgets.ladder_model import LadderModel, summary
@@ -113,6 +113,7 @@ class LadderEditor(QWidget):
     ladder_changed = Signal(object, list)
     pending_changed = Signal(bool)
     message = Signal(str)
+    languages_chosen = Signal(object)  # the PresetLanguages of a preset applied (only when it sets any)
 
     def __init__(self, rungs: list[Rung], parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -120,6 +121,7 @@ class LadderEditor(QWidget):
         self._pending = False
         self._preset_cache: dict[str, list[dict[str, Any]] | None] = {}
         self.preset_title = ""
+        self.preset_languages = PresetLanguages()  # the default languages of the preset last loaded
         self.model = LadderModel(rungs, self)
         self.table = QTableView()
         self.table.setModel(self.model)
@@ -225,6 +227,8 @@ class LadderEditor(QWidget):
         self._refresh()
         self.ladder_changed.emit([r.model_copy() for r in rungs], [])
         self.message.emit("Ladder applied: jobs that start from now on use it")
+        if self.preset_languages.audio or self.preset_languages.subtitles:
+            self.languages_chosen.emit(self.preset_languages)
         return True
 
     def revert(self) -> None:
@@ -320,12 +324,13 @@ class LadderEditor(QWidget):
     def load_file(self, path: Path) -> bool:
         """Load a preset file into the table (pending until Apply); False (with a message) when invalid."""
         try:
-            name, ladder = load_preset(path)
+            preset = read_preset(path)
         except LadderError as exc:
             self.message.emit(exc.message)
             return False
-        self.model.set_rungs(list(ladder.rungs))
-        self.preset_title = name
+        self.model.set_rungs(list(preset.ladder.rungs))
+        self.preset_title = name = preset.name
+        self.preset_languages = preset.languages
         self.message.emit(f"Loaded ladder preset {name}: press Apply to use it")
         return True
 
@@ -338,7 +343,7 @@ class LadderEditor(QWidget):
             return None
         file_stem = "".join(c if RUNG_NAME_RE.match(c) else "-" for c in clean)
         path = presets_dir() / f"{file_stem}.json"
-        save_preset(path, Ladder(rungs=rungs), clean)
+        save_preset(path, Ladder(rungs=rungs), clean, self.preset_languages)
         self.preset_title = clean
         self.refresh_presets()
         self.presets.setCurrentIndex(self.presets.findData(str(path)))
@@ -350,7 +355,7 @@ class LadderEditor(QWidget):
         rungs = self.rungs()
         if rungs is None:
             return False
-        save_preset(path, Ladder(rungs=rungs), self.preset_title or path.stem)
+        save_preset(path, Ladder(rungs=rungs), self.preset_title or path.stem, self.preset_languages)
         self.message.emit(f"Exported ladder to {path}")
         return True
 
