@@ -213,9 +213,15 @@ def _audio_chains(plan: EncodePlan) -> list[str]:
 
 
 def _video_args(plan: EncodePlan, i: int, rung: PlannedRung) -> list[str]:
+    # per-title with x264: capped CRF (the chosen quality, never above the rung's maxrate)
+    rate = (
+        [f"-crf:v:{i}", f"{rung.crf:g}"]
+        if rung.crf is not None and plan.encoder == "libx264"
+        else [f"-b:v:{i}", f"{rung.video_kbps}k"]
+    )
     args = [
         f"-c:v:{i}", plan.encoder,
-        f"-b:v:{i}", f"{rung.video_kbps}k",
+        *rate,
         f"-maxrate:v:{i}", f"{rung.maxrate_kbps}k",
         f"-bufsize:v:{i}", f"{rung.bufsize_kbps}k",
         f"-profile:v:{i}", rung.profile,

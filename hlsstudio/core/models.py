@@ -265,6 +265,8 @@ class PlannedRung(BaseModel):
     bufsize_kbps: int
     profile: str = "high"
     level: str = "4.0"
+    crf: float | None = None
+    """Per-title: capped CRF (this quality, at most ``maxrate_kbps``) instead of the average bitrate."""
 
 
 EncoderChoice = Literal["auto", "libx264", "nvenc"]
@@ -293,6 +295,8 @@ class EncodeSettings(BaseModel):
     default_audio_language: str | None = None  # the audio a player starts with (None: the source's)
     default_subtitle_language: str | None = None  # subtitles shown from the start (None: off)
     measure_quality: bool = True  # VMAF (or SSIM) of every rung on a sample of the title
+    ladder_mode: Literal["fixed", "per-title"] = "fixed"
+    """per-title: the rungs (under the ladder's caps) chosen for each title from measured trials."""
 
     @field_validator("preset")
     @classmethod

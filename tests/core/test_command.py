@@ -348,3 +348,15 @@ def test_poster_command_seeks_and_scales() -> None:
         "scale=1280:-2:flags=bicubic,setsar=1,format=yuvj420p",
         "-q:v", "3", "/out/poster.jpg",
     ]  # fmt: skip
+
+
+def test_a_per_title_rung_is_capped_crf_with_x264_and_average_rate_with_nvenc() -> None:
+    plan, _ = plan_for(media(width=640, height=360, coded_width=640, coded_height=360))
+    rungs = [r.model_copy(update={"crf": 27.5}) if r.name == "360p" else r for r in plan.rungs]
+    capped = build_hls_command(plan.model_copy(update={"rungs": rungs}))
+    at = capped.index("/out/work/stream_360p.m3u8")
+    own = capped[max(i for i in range(at) if capped[i] == "-map") : at]
+    assert own[own.index("-crf:v:0") + 1] == "27.5" and "-b:v:0" not in own
+    assert own[own.index("-maxrate:v:0") + 1] == "880k"  # the cap stays
+    nvenc = build_hls_command(plan.model_copy(update={"rungs": rungs, "encoder": "h264_nvenc"}))
+    assert "-crf:v:0" not in nvenc and "800k" in nvenc
