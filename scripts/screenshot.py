@@ -5,7 +5,10 @@ Usage: ``QT_QPA_PLATFORM=offscreen python scripts/screenshot.py [docs/main-windo
 Beside the main shot (1280x800) it writes, in the same folder: ``main-window-1280x720.png`` (the
 smallest supported size, a job whose publish stopped before replacing a live title selected, its
 reason and next step under the queue, the queue pausing), ``settings-destination.png`` (a
-destination that cannot work yet) and ``settings-ffmpeg.png`` (what this computer can do).
+destination that cannot work yet), ``settings-ffmpeg.png`` (what this computer can do) and
+``tracks-tab.png`` (1280x720, the Tracks tab of a job added last: two audio tracks in the file,
+English the default and French 5.1 mixed down to stereo, an English subtitle track in the file and
+a Swahili one in ``<name>.sw.srt`` beside it).
 
 Everything happens under a throw-away ``HLSSTUDIO_HOME``: sources are generated with ffmpeg,
 probed, transcoded and "published" to a local folder by the app itself, and the window is grabbed
@@ -35,7 +38,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from hlsstudio.core.jobstore import JobRecord  # noqa: E402
 from hlsstudio.core.models import ContentType, JobState  # noqa: E402
 from hlsstudio.core.settings import AppSettings, DestinationSettings  # noqa: E402
-from hlsstudio.qt.job_table_model import Column  # noqa: E402
+from hlsstudio.qt.columns import Column  # noqa: E402
 from hlsstudio.qt.main_window import MainWindow  # noqa: E402
 from hlsstudio.qt.theme import apply_theme  # noqa: E402
 
@@ -50,6 +53,12 @@ SOURCES = [
 ]
 EPISODES = ("S01E01", "S01E02")
 TIMEOUT = 240.0
+TRACKS_SOURCE = "Harbour Lights - festival cut.mkv"
+"""The job shown in the Tracks tab (added once the other shots are taken, so it is never encoded)."""
+SUBTITLES = {
+    "en": ["The harbour never sleeps.", "Not while the lights are on."],
+    "sw": ["Bandari hailali kamwe.", "Si wakati taa zinawaka."],
+}
 
 
 def make_source(folder: Path, spec: tuple[str, str | None, int, int, int, str]) -> Path:
@@ -76,12 +85,50 @@ def make_source(folder: Path, spec: tuple[str, str | None, int, int, int, str]) 
     return path
 
 
-def wait(app: QApplication, condition: Callable[[], bool], what: str) -> None:
-    """Process events until ``condition`` holds; exit with a message after TIMEOUT seconds."""
+def write_srt(path: Path, lines: list[str]) -> Path:
+    """A small SRT file: one cue of ``lines`` every two seconds."""
+    cues = [
+        f"{n + 1}\n00:00:{2 * n:02d},000 --> 00:00:{2 * n + 1:02d},500\n{text}\n"
+        for n, text in enumerate(lines)
+    ]
+    path.write_text("\n".join(cues), encoding="utf-8")
+    return path
+
+
+def make_tracks_source(folder: Path, scratch: Path) -> Path:
+    """A Matroska source with several tracks: English stereo audio (the default), French 5.1 audio,
+    an English subtitle track, and Swahili subtitles in a file beside it (``<name>.sw.srt``)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    scratch.mkdir(parents=True, exist_ok=True)
+    path = folder / TRACKS_SOURCE
+    embedded = write_srt(scratch / "embedded.en.srt", SUBTITLES["en"])
+    seconds = 4
+    subprocess.run(
+        ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y",
+         "-f", "lavfi", "-i", f"smptehdbars=s=1280x720:r=25:d={seconds}",
+         "-f", "lavfi", "-i", f"sine=frequency=330:duration={seconds}",
+         "-f", "lavfi", "-i", f"sine=frequency=220:duration={seconds},aformat=channel_layouts=5.1",
+         "-i", str(embedded),
+         "-map", "0:v", "-map", "1:a", "-map", "2:a", "-map", "3:s",
+         "-c:v", "libx264", "-pix_fmt", "yuv420p", "-preset", "ultrafast", "-b:v", "4M",
+         "-c:a", "aac", "-b:a:0", "192k", "-ac:a:0", "2", "-b:a:1", "384k", "-c:s", "srt",
+         "-metadata:s:a:0", "language=eng", "-metadata:s:a:1", "language=fre",
+         "-metadata:s:s:0", "language=eng",
+         "-disposition:a:0", "default", "-disposition:a:1", "0", "-disposition:s:0", "0",
+         "-t", str(seconds), str(path)],
+        check=True,
+    )  # fmt: skip
+    write_srt(path.with_name(f"{path.stem}.sw.srt"), SUBTITLES["sw"])
+    return path
+
+
+def wait(app: QApplication, condition: Callable[[], bool], what: str | Callable[[], str]) -> None:
+    """Process events until ``condition`` holds; exit with a message after TIMEOUT seconds (``what``
+    may be a function, to say how things stand then)."""
     deadline = time.monotonic() + TIMEOUT
     while not condition():
         if time.monotonic() > deadline:
-            sys.exit(f"timed out waiting for {what}")
+            sys.exit(f"timed out waiting for {what if isinstance(what, str) else what()}")
         app.processEvents()
         time.sleep(0.02)
 
@@ -115,6 +162,8 @@ def small_shots(app: QApplication, window: MainWindow, folder: Path, failed: Job
          "the second episode to stop before replacing the live title")  # fmt: skip
     window.resize(1280, 720)
     window.table.selectRow(window.controller.model.row_of(failed.id) or 0)
+    poster = window.metadata.poster
+    wait(app, lambda: not poster.pixmap().isNull() or bool(poster.text()), "the episode's poster frame")
     settle(app)
     save(window.grab(), folder / "main-window-1280x720.png")
     dialog = window.show_settings()
@@ -128,6 +177,72 @@ def small_shots(app: QApplication, window: MainWindow, folder: Path, failed: Job
     settle(app)
     save(dialog.grab(), folder / "settings-ffmpeg.png")
     dialog.close()
+
+
+def fit_queue_to_rows(window: MainWindow) -> None:
+    """Drag the splitter under the queue up to its last row, as a user would, so the tabs below get
+    the room the empty part of the queue had."""
+    table, rows = window.table, window.controller.model.rowCount()
+    if rows == 0:
+        return
+    last = rows - 1
+    slack = table.viewport().height() - (table.rowViewportPosition(last) + table.rowHeight(last))
+    queue, below = window.main_splitter.sizes()
+    if slack > 8:
+        window.main_splitter.setSizes([queue - slack + 4, below + slack - 4])
+
+
+def scroll_to_subtitles(window: MainWindow) -> None:
+    """Scroll the Tracks tab down just far enough that the subtitle table's rows show too."""
+    panel = window.tracks_panel
+    table = panel.subtitle_table
+    rows = table.model().rowCount()
+    bottom = table.rowViewportPosition(rows - 1) + table.rowHeight(rows - 1) if rows else 0
+    body = panel.widget()
+    assert body is not None
+    end = table.mapTo(body, table.viewport().geometry().topLeft()).y() + bottom + 4
+    bar = panel.verticalScrollBar()
+    bar.setValue(min(bar.maximum(), max(0, end - panel.viewport().height())))
+
+
+def tracks_shot(app: QApplication, window: MainWindow, folder: Path) -> None:
+    """The window at 1280x720 with the Tracks tab of a job with several audio and subtitle tracks."""
+    source = make_tracks_source(HOME / "festival", HOME / "scratch")
+    controller, model = window.controller, window.controller.model
+    controller.add_files([source])
+
+    def shown() -> JobRecord | None:
+        return next((r for r in model.records() if r.name == TRACKS_SOURCE), None)
+
+    def probed() -> bool:  # read (its tracks found) or failed
+        record = shown()
+        if record is None:
+            return False
+        found = record.tracks is not None and record.tracks.discovered
+        return record.state is JobState.FAILED or (record.state is JobState.READY and found)
+
+    def standing() -> str:
+        record = shown()
+        if record is None:
+            return "the festival cut to appear in the queue"
+        found = record.tracks is not None and record.tracks.discovered
+        return f"the tracks of the festival cut ({record.state.value}, tracks found: {found})"
+
+    wait(app, probed, standing)
+    record = by_name(window, TRACKS_SOURCE)
+    if record.state is JobState.FAILED:
+        sys.exit(f"the festival cut could not be read: {record.error}")
+    window.resize(1280, 720)
+    window.table.selectRow(model.row_of(record.id) or 0)
+    window.side_tabs.setCurrentWidget(window.tracks_panel)
+    window.statusBar().clearMessage()
+    settle(app)
+    fit_queue_to_rows(window)
+    settle(app)
+    scroll_to_subtitles(window)
+    settle(app)
+    save(window.grab(), folder / "tracks-tab.png")
+    window.side_tabs.setCurrentWidget(window.metadata)
 
 
 def by_name(window: MainWindow, name: str) -> JobRecord:
@@ -188,6 +303,7 @@ def main(argv: list[str]) -> int:
     target.parent.mkdir(parents=True, exist_ok=True)
     save(window.grab(), target)
     small_shots(app, window, target.parent, by_name(window, SOURCES[2][0]))
+    tracks_shot(app, window, target.parent)
     controller.cancel([by_name(window, long_one).id])
     window.close()
     shutil.rmtree(HOME, ignore_errors=True)
