@@ -83,7 +83,7 @@ def test_every_track_of_the_source_and_its_side_files_is_listed(source: Path, in
     ]
     assert [t.index for t in tracks.audio] == [0, 1, None]
     assert tracks.audio[2].path == str(source.parent / "film.fra.wav")
-    assert tracks.audio[2].note == "found beside the source" and tracks.audio[2].codec == "wav"
+    assert tracks.audio[2].origin == "side" and tracks.audio[2].note == "" and tracks.audio[2].codec == "wav"
 
 
 def test_image_subtitles_are_listed_but_cannot_be_carried(info: MediaInfo) -> None:

@@ -87,7 +87,6 @@ def file_track(path: Path, kind: TrackKind, origin: str, source: Path | None = N
         origin="side" if origin == "side" else "attached",
         path=str(path),
         codec=path.suffix.lower().lstrip("."),
-        note="found beside the source" if origin == "side" else "",
         **label,
     )
 

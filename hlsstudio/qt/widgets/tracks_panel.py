@@ -16,6 +16,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QAbstractScrollArea,
     QFileDialog,
     QFrame,
     QGroupBox,
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -36,7 +38,7 @@ from hlsstudio.core.tracks.choices import JobTracks, TrackKind
 from hlsstudio.qt.icons import icon
 from hlsstudio.qt.queue_controller import QueueController
 from hlsstudio.qt.widgets.metadata_panel import wrapping_label
-from hlsstudio.qt.widgets.tracks_model import SUBTITLE_ONLY, TracksModel
+from hlsstudio.qt.widgets.tracks_model import SUBTITLE_ONLY, Col, TracksModel
 
 NOTHING_SELECTED = "Select a job to see its audio and subtitle tracks."
 NOT_CHECKED = "Tracks appear once the file has been checked."
@@ -57,6 +59,9 @@ def several_selected(count: int) -> str:
     return f"{count} jobs are selected: select one job to change its tracks."
 
 
+SOURCE_WIDTH = 230  # px: the Source column ("beside the source: <file>") cut in the middle beyond it
+
+
 def _unreadable(record: JobRecord) -> bool:
     return record.info is None and record.state is JobState.FAILED
 
@@ -73,8 +78,14 @@ def _table(model: TracksModel) -> QTableView:
     )
     table.verticalHeader().setVisible(False)
     table.setWordWrap(False)
+    # as tall as its rows (both tables and the buttons fit the tab), long file names cut in the middle
+    table.setSizeAdjustPolicy(QAbstractScrollArea.SizeAdjustPolicy.AdjustToContents)
+    table.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Maximum)
+    table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
     header = table.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setSectionResizeMode(Col.SOURCE, QHeaderView.ResizeMode.Interactive)
+    header.resizeSection(Col.SOURCE, SOURCE_WIDTH)
     header.setStretchLastSection(True)
     if model.kind == "audio":
         for column in SUBTITLE_ONLY:
