@@ -89,6 +89,7 @@ def test_the_cellular_rung_is_planned_tight_and_small(fps: float) -> None:
         "bufsize_kbps": 84,  # the buffer is the cap
         "profile": "main",
         "level": "3.0",
+        "crf": None,  # a fixed ladder's rung: average bitrate, not capped CRF
     }
     # its declared peak, sound included, stays under Apple's cellular limit
     assert cellular.maxrate_kbps + cellular.audio_kbps <= CELLULAR_LIMIT_KBPS
