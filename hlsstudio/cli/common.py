@@ -44,7 +44,13 @@ def add_transcode_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--segment-duration", type=float, metavar="S", help="segment length, 2-10 s")
     parser.add_argument("--preset", choices=X264_PRESETS, help="x264 preset (default: from settings)")
     parser.add_argument("--encoder", choices=("auto", "libx264", "nvenc"), help="video encoder")
-    parser.add_argument("--ladder", type=Path, metavar="PRESET.json", help="ladder preset file")
+    parser.add_argument(
+        "--ladder",
+        type=Path,
+        metavar="PRESET.json|per-title|fixed",
+        help="a ladder preset file; or per-title: rungs chosen for each title from measured trial "
+        "encodes, under the ladder's caps (fixed: the ladder as it is)",
+    )
     parser.add_argument("--thumbnail-interval", type=float, metavar="S", help="seconds between thumbnails")
     parser.add_argument(
         "--no-subtitles",
@@ -101,6 +107,9 @@ def job_count(text: str) -> int:
     return value
 
 
+LADDER_MODES = ("per-title", "fixed")
+
+
 def request_settings(args: argparse.Namespace) -> tuple[Ladder, EncodeSettings]:
     """The ladder and encode settings for a job: saved settings overridden by the ladder preset's
     default languages, and those by the command line.
@@ -110,7 +119,8 @@ def request_settings(args: argparse.Namespace) -> tuple[Ladder, EncodeSettings]:
     saved = load_settings()
     ladder = Ladder(rungs=saved.ladder)
     preset_languages: dict[str, str] = {}
-    if args.ladder:
+    mode = str(args.ladder) if args.ladder is not None and str(args.ladder) in LADDER_MODES else None
+    if args.ladder and mode is None:
         preset = read_preset(args.ladder)
         ladder = preset.ladder
         for key, value in (
@@ -129,6 +139,7 @@ def request_settings(args: argparse.Namespace) -> tuple[Ladder, EncodeSettings]:
             ("publish_nonconformant", getattr(args, "publish_nonconformant", None)),
             ("subtitles", getattr(args, "subtitles", None)),
             ("measure_quality", getattr(args, "measure_quality", None)),
+            ("ladder_mode", mode),
         )
         if value is not None
     }

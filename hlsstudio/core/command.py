@@ -117,13 +117,25 @@ def _tonemap_chain(transfer: str) -> str:
 
 def normalise_chain(plan: EncodePlan, *, constant_rate: bool = True) -> str:
     """The filters applied once before the split: deinterlace, fps, tone-map, 8-bit 4:2:0."""
+    return picture_chain(
+        plan.frame_rate if constant_rate else None,
+        deinterlace=plan.deinterlace,
+        tonemap_from=plan.tonemap_from,
+    )
+
+
+def picture_chain(
+    frame_rate: Fraction | None, *, deinterlace: str | None = None, tonemap_from: str | None = None
+) -> str:
+    """Deinterlace (with ``deinterlace``), constant ``frame_rate`` (None: as it is), tone-map from
+    ``tonemap_from`` (an HDR transfer), then 8-bit 4:2:0: how every encode prepares its picture."""
     steps: list[str] = []
-    if plan.deinterlace:
-        steps.append(f"{plan.deinterlace}=mode=send_frame:parity=auto:deint=interlaced")
-    if constant_rate:
-        steps.append(f"fps={rate_text(plan.frame_rate)}")
-    if plan.tonemap_from:
-        steps.append(_tonemap_chain(plan.tonemap_from))
+    if deinterlace:
+        steps.append(f"{deinterlace}=mode=send_frame:parity=auto:deint=interlaced")
+    if frame_rate is not None:
+        steps.append(f"fps={rate_text(frame_rate)}")
+    if tonemap_from:
+        steps.append(_tonemap_chain(tonemap_from))
     steps.append("format=yuv420p")
     return ",".join(steps)
 

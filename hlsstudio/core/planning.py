@@ -8,6 +8,8 @@ from hlsstudio.core.command import HDR_TRANSFER_IN, EncodePlan, VideoEncoder, in
 from hlsstudio.core.framerate import output_rate
 from hlsstudio.core.ladder import plan_ladder_noted
 from hlsstudio.core.models import EncodeSettings, Ladder, MediaInfo
+from hlsstudio.core.pertitle.models import PerTitlePlan
+from hlsstudio.core.pertitle.planned import to_planned_rungs
 from hlsstudio.core.storyboard import tile_grid
 from hlsstudio.core.subtitles.tracks import plan_subtitles
 from hlsstudio.core.toolchain import Capabilities
@@ -40,10 +42,12 @@ def build_plan(
     out_dir: Path,
     encoder: VideoEncoder,
     tracks: JobTracks | None = None,
+    per_title: PerTitlePlan | None = None,
 ) -> tuple[EncodePlan, list[str]]:
     """Decide everything the ffmpeg command needs for this source; returns (plan, warnings).
 
-    ``tracks`` are the audio and subtitle tracks to carry (None: what ``discover_tracks`` finds).
+    ``tracks`` are the audio and subtitle tracks to carry (None: what ``discover_tracks`` finds);
+    ``per_title`` the rungs a per-title analysis chose (capped CRF), instead of the ladder's.
 
     Warnings name what cannot be done as wished with this FFmpeg build (no tone-mapping filters,
     no deinterlacer). Raises LadderError when the ladder has no enabled rung.
@@ -62,6 +66,9 @@ def build_plan(
         if deinterlace is None:
             warnings.append("interlaced source but this FFmpeg has no deinterlacer: combing will show")
     rungs, notes = plan_ladder_noted(info, ladder, float(rate))
+    if per_title is not None and per_title.rungs:
+        chosen, crfs = to_planned_rungs(per_title, float(rate))
+        rungs, notes = [r.model_copy(update={"crf": crfs[r.name]}) for r in chosen], []
     tracks = tracks if tracks is not None else discover_tracks(info, settings)
     audio, audio_inputs = plan_audio(tracks.carried_audio(), rungs)
     subtitles, subtitle_notes = plan_subtitles(info, tracks.subtitles)

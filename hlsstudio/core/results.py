@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from hlsstudio.core.conformance import ConformanceReport
+from hlsstudio.core.pertitle.models import PerTitlePlan
 
 
 class Progress(BaseModel):
@@ -146,3 +147,4 @@ class JobResult(BaseModel):
     renditions: list[RenditionResult] = Field(default_factory=list)
     """The audio and subtitle renditions the master lists (with their URLs once published)."""
     quality: QualityReport | None = None  # each rung's measured quality (None: not measured)
+    per_title: PerTitlePlan | None = None  # the per-title analysis the rungs came from (None: fixed ladder)

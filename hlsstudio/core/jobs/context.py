@@ -28,6 +28,7 @@ from hlsstudio.core.models import (
     VariantResult,
 )
 from hlsstudio.core.ownership import new_token
+from hlsstudio.core.pertitle.models import PerTitlePlan
 from hlsstudio.core.toolchain import Toolchain
 from hlsstudio.core.tracks.choices import JobTracks
 
@@ -100,6 +101,7 @@ class JobContext:
     tracks: JobTracks | None = None  # the tracks encoded (complete, checked)
     encode_cpu_seconds: float = 0.0  # the encode's CPU time (its children's, measured around it)
     quality: QualityReport | None = None
+    per_title: PerTitlePlan | None = None  # the per-title analysis (ladder mode per-title only)
     renditions: list[RenditionResult] = field(default_factory=list)
     result: JobResult | None = None
 

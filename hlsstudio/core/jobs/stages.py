@@ -31,6 +31,7 @@ from hlsstudio.core.hls.master import MasterVariantSpec, finalize_master, measur
 from hlsstudio.core.hls.report import allow_anyway, publish_refusal, summary_line
 from hlsstudio.core.hls.validate import check_package
 from hlsstudio.core.install import clear_work_dir, install_package, package_entries, work_dir_for
+from hlsstudio.core.jobs.analysis_stage import analyse
 from hlsstudio.core.jobs.context import JobContext
 from hlsstudio.core.jobs.quality_stage import children_cpu_seconds, measure_quality
 from hlsstudio.core.models import JobResult, JobState, Progress
@@ -89,6 +90,7 @@ def plan(ctx: JobContext) -> None:
         out_dir=ctx.work,
         encoder=encoder,
         tracks=ctx.tracks,
+        per_title=ctx.per_title,
     )
     ctx.trace.warnings.extend(notes)
 
@@ -256,6 +258,7 @@ def install(ctx: JobContext) -> None:
         storyboard=ctx.storyboard,
         renditions=ctx.renditions,
         quality=ctx.quality,
+        per_title=ctx.per_title,
     )
 
 
@@ -325,6 +328,7 @@ def cleanup(ctx: JobContext, failed: bool) -> None:
 
 TRANSCODE_STAGES: tuple[Stage, ...] = (
     Stage("probe", None, probe),
+    Stage("analyse", None, analyse),
     Stage("plan", None, plan),
     Stage("encode", JobState.TRANSCODING, encode),
     Stage("finalize", JobState.VALIDATING, finalize),
