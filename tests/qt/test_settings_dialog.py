@@ -32,6 +32,8 @@ def fill(dialog: SettingsDialog, out_dir: Path) -> None:
     page.keep_local.setChecked(False)
     page.auto_publish.setChecked(True)
     page.content_type.setCurrentIndex(page.content_type.findData("episode"))
+    page.ladder_mode.setCurrentIndex(page.ladder_mode.findData("per-title"))
+    page.quality.setChecked(False)
     dest = dialog.destination
     dest.account_id.setText("0123456789abcdef")
     dest.access_key_id.setText("AKIDSETTINGS")
@@ -63,6 +65,7 @@ def test_settings_round_trip_through_the_dialog(
     assert not saved.keep_local_after_publish
     assert saved.auto_publish
     assert saved.default_content_type == "episode"
+    assert (saved.encode.ladder_mode, saved.encode.measure_quality) == ("per-title", False)
     assert saved.destination.bucket == "media"
     assert saved.destination.access_key_id == "AKIDSETTINGS"
     assert saved.ffmpeg_path == shutil.which("ffmpeg")
@@ -80,6 +83,7 @@ def test_settings_round_trip_through_the_dialog(
     assert again.encoding.preset.currentData() == "medium"
     assert again.encoding.concurrent.value() == 2
     assert again.encoding.content_type.currentData() == "episode"
+    assert again.encoding.ladder_mode.currentData() == "per-title" and not again.encoding.quality.isChecked()
     assert again.destination.bucket.text() == "media"
     assert again.destination.secret.text() == ""
     qtbot.waitUntil(lambda: again.destination.secret.placeholderText() == SECRET_SAVED, timeout=10_000)

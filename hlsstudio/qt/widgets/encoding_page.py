@@ -74,6 +74,19 @@ TIPS = {
 }
 
 
+def _ladder_mode_box(mode: str) -> QComboBox:
+    """Fixed or per-title rungs, in words."""
+    box = QComboBox()
+    box.addItem("The Ladder tab's rungs, the same for every video", "fixed")
+    box.addItem("Chosen for each video (per-title: fewer bits, same picture)", "per-title")
+    box.setCurrentIndex(max(0, box.findData(mode)))
+    box.setToolTip(
+        "Per-title: before encoding, a few short trial encodes of each video are measured (VMAF) and "
+        "its rungs chosen to look as good for fewer bits, never above the Ladder tab's rates."
+    )
+    return box
+
+
 class EncodingPage(QWidget):
     """Encode settings, output folder, concurrency and publishing behaviour."""
 
@@ -95,6 +108,7 @@ class EncodingPage(QWidget):
         for value, label in ENCODERS:
             self.encoder.addItem(label, value)
         self.encoder.setCurrentIndex(max(0, self.encoder.findData(encode.encoder)))
+        self.ladder_mode = _ladder_mode_box(encode.ladder_mode)
         self.thumbnails = QDoubleSpinBox()
         self.thumbnails.setRange(1.0, 600.0)
         self.thumbnails.setSuffix(" s")
@@ -121,15 +135,13 @@ class EncodingPage(QWidget):
         form.addRow("Chunk length:", self.segment)
         form.addRow("Encoding speed:", self.preset)
         form.addRow("Encode with:", self.encoder)
+        form.addRow("Rungs:", self.ladder_mode)
         form.addRow("Preview picture every:", self.thumbnails)
         form.addRow("Output folder:", folder_row)
         form.addRow("Videos encoded at once:", self.concurrent)
         form.addRow("New videos are:", self.content_type)
-        form.addRow("", self.keep_local)
-        form.addRow("", self.auto_publish)
-        form.addRow("", self.subtitles)
-        form.addRow("", self.quality)
-        form.addRow("", self.nonconformant)
+        for box in (self.keep_local, self.auto_publish, self.subtitles, self.quality, self.nonconformant):
+            form.addRow("", box)
         self._preset_tip()
 
     def _publishing_boxes(self, settings: AppSettings) -> None:
@@ -193,6 +205,7 @@ class EncodingPage(QWidget):
                 "publish_nonconformant": self.nonconformant.isChecked(),
                 "subtitles": self.subtitles.isChecked(),
                 "measure_quality": self.quality.isChecked(),
+                "ladder_mode": self.ladder_mode.currentData(),
             }
         )
         return {
