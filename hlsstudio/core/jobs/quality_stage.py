@@ -7,18 +7,10 @@ fails for want of a figure. The cost is reported next to the figures, as a share
 
 from __future__ import annotations
 
-import os
-
 from hlsstudio.core.command import normalise_chain
 from hlsstudio.core.jobs.context import JobContext
 from hlsstudio.core.quality.metric import find_quality_tool
 from hlsstudio.core.quality.rungs import PackageToMeasure, measure_package
-
-
-def children_cpu_seconds() -> float:
-    """CPU time of this process's finished children so far (user + system), in seconds."""
-    times = os.times()
-    return times.children_user + times.children_system
 
 
 def measure_quality(ctx: JobContext) -> None:

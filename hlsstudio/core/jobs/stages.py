@@ -33,13 +33,14 @@ from hlsstudio.core.hls.validate import check_package
 from hlsstudio.core.install import clear_work_dir, install_package, package_entries, work_dir_for
 from hlsstudio.core.jobs.analysis_stage import analyse
 from hlsstudio.core.jobs.context import JobContext
-from hlsstudio.core.jobs.quality_stage import children_cpu_seconds, measure_quality
+from hlsstudio.core.jobs.quality_stage import measure_quality
 from hlsstudio.core.models import JobResult, JobState, Progress
 from hlsstudio.core.outputs import complete_playlists, make_storyboard
 from hlsstudio.core.ownership import check_output_target, new_token, remove_owned
 from hlsstudio.core.planning import build_plan, choose_encoder
 from hlsstudio.core.probe import probe_file
 from hlsstudio.core.proc import TimedOut, run_bounded
+from hlsstudio.core.quality.rungs import children_cpu_seconds
 from hlsstudio.core.runner import RunOutcome, run_ffmpeg
 from hlsstudio.core.subtitles.tracks import write_subtitles
 from hlsstudio.core.tracks.audio import audio_group

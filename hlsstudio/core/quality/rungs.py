@@ -66,7 +66,8 @@ def plan_stretches(durations: list[float]) -> list[Stretch]:
     return [Stretch(i, i, round(starts[i], 3), round(min(durations[i], EXCERPT_SECONDS), 3)) for i in picked]
 
 
-def _children_cpu() -> float:
+def children_cpu_seconds() -> float:
+    """CPU time of this process's finished children so far (user + system), in seconds."""
     times = os.times()
     return times.children_user + times.children_system
 
@@ -108,20 +109,26 @@ def rung_quality(rung: PlannedRung, score: Score) -> RungQuality:
     )
 
 
+def _segment_files(playlist: Path) -> list[tuple[Path, float]]:
+    """Each segment of ``playlist`` and its duration. Raises QualityError when it cannot be read."""
+    try:
+        return [(playlist.parent / s.uri, s.duration) for s in read_media_playlist(playlist).segments]
+    except ValidationFailed as exc:
+        raise QualityError(f"quality not measured: {exc.message}") from exc
+
+
 def _measure_rung(
     package: PackageToMeasure,
     rung: PlannedRung,
     tool: QualityTool,
     size: tuple[int, int],
+    *,
+    stretches: list[Stretch],
     cancel: threading.Event | None,
 ) -> Score:
-    playlist = package.package_dir / layout.playlist_name(rung.name)
-    try:
-        segments = [playlist.parent / s.uri for s in read_media_playlist(playlist).segments]
-    except ValidationFailed as exc:
-        raise QualityError(f"quality not measured: {exc.message}") from exc
+    segments = [path for path, _ in _segment_files(package.package_dir / layout.playlist_name(rung.name))]
     scores: list[Score] = []
-    for stretch in plan_stretches(_durations(playlist)):
+    for stretch in stretches:
         if cancel is not None and cancel.is_set():
             raise CancelledError()
         # the segments as one transport stream: FFmpeg's HLS reader is not needed (nor trusted in
@@ -141,13 +148,6 @@ def _measure_rung(
     return _pooled(scores)
 
 
-def _durations(playlist: Path) -> list[float]:
-    try:
-        return [s.duration for s in read_media_playlist(playlist).segments]
-    except ValidationFailed as exc:
-        raise QualityError(f"quality not measured: {exc.message}") from exc
-
-
 def measure_package(
     package: PackageToMeasure, tool: QualityTool, cancel: threading.Event | None = None
 ) -> QualityReport:
@@ -158,23 +158,26 @@ def measure_package(
     """
     top = max(package.rungs, key=lambda r: r.width * r.height)
     size = (top.width, top.height)
-    started, cpu = time.monotonic(), _children_cpu()
+    started, cpu = time.monotonic(), children_cpu_seconds()
     report = QualityReport(
         metric=tool.metric,
         note=tool.note,
         compared_at=f"{size[0]}x{size[1]}",
     )
-    top_playlist = package.package_dir / layout.playlist_name(top.name)
     try:
-        report.excerpts = [(s.start, s.duration) for s in plan_stretches(_durations(top_playlist))]
+        top_segments = _segment_files(package.package_dir / layout.playlist_name(top.name))
     except QualityError as exc:
         report.problems.append(exc.message)
         return report
+    # every rung is cut alike (the validator checks it): one set of stretches serves them all
+    stretches = plan_stretches([duration for _, duration in top_segments])
+    report.excerpts = [(s.start, s.duration) for s in stretches]
     for rung in package.rungs:
         try:
-            report.rungs.append(rung_quality(rung, _measure_rung(package, rung, tool, size, cancel)))
+            score = _measure_rung(package, rung, tool, size, stretches=stretches, cancel=cancel)
+            report.rungs.append(rung_quality(rung, score))
         except QualityError as exc:
             report.problems.append(f"{rung.name}: {exc.message}")
-    report.cpu_seconds = round(_children_cpu() - cpu, 2)
+    report.cpu_seconds = round(children_cpu_seconds() - cpu, 2)
     report.wall_seconds = round(time.monotonic() - started, 2)
     return report
