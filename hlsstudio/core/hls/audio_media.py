@@ -80,20 +80,26 @@ def group_rates(measured: Sequence[MeasuredAudio]) -> dict[str, AudioGroupRates]
     return groups
 
 
+def group_defaults(specs: Sequence[AudioMediaSpec]) -> list[bool]:
+    """Whether each rendition is its group's default: exactly one per group (the first marked,
+    else the group's first)."""
+    chosen: dict[str, int] = {}
+    for index, spec in enumerate(specs):
+        if spec.group not in chosen or (spec.default and not specs[chosen[spec.group]].default):
+            chosen[spec.group] = index
+    return [chosen[spec.group] == index for index, spec in enumerate(specs)]
+
+
 def audio_media_lines(specs: Sequence[AudioMediaSpec]) -> list[str]:
-    """The ``#EXT-X-MEDIA:TYPE=AUDIO`` lines, group by group; exactly one default per group (the
-    first marked, else the group's first)."""
-    lines: list[str] = []
+    """The ``#EXT-X-MEDIA:TYPE=AUDIO`` lines, group by group, one default per group (``group_defaults``)."""
     groups = list(dict.fromkeys(spec.group for spec in specs))
-    for group in groups:
-        members = [spec for spec in specs if spec.group == group]
-        chosen = next((spec for spec in members if spec.default), members[0])
-        for spec in members:
-            default = "YES" if spec is chosen else "NO"
-            lines.append(
-                "#EXT-X-MEDIA:TYPE=AUDIO,"
-                f'GROUP-ID="{quoted(group)}",NAME="{quoted(spec.name)}",'
-                f'LANGUAGE="{quoted(spec.language or UNDETERMINED)}",DEFAULT={default},AUTOSELECT=YES,'
-                f'CHANNELS="{spec.channels}",URI="{quoted(spec.playlist)}"'
-            )
-    return lines
+    listed = sorted(
+        zip(specs, group_defaults(specs), strict=True), key=lambda pair: groups.index(pair[0].group)
+    )
+    return [
+        "#EXT-X-MEDIA:TYPE=AUDIO,"
+        f'GROUP-ID="{quoted(spec.group)}",NAME="{quoted(spec.name)}",'
+        f'LANGUAGE="{quoted(spec.language or UNDETERMINED)}",DEFAULT={"YES" if default else "NO"},'
+        f'AUTOSELECT=YES,CHANNELS="{spec.channels}",URI="{quoted(spec.playlist)}"'
+        for spec, default in listed
+    ]

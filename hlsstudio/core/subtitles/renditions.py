@@ -65,12 +65,17 @@ def media_line(rendition: SubtitleRendition, name: str, group_id: str = GROUP_ID
     return "#EXT-X-MEDIA:" + ",".join(attributes)
 
 
-def media_lines(renditions: Sequence[SubtitleRendition], group_id: str = GROUP_ID) -> list[str]:
-    """The ``#EXT-X-MEDIA`` lines of a subtitle group, in order: names made unique, and only the
+def labelled(renditions: Sequence[SubtitleRendition]) -> list[tuple[SubtitleRendition, str]]:
+    """Each rendition as the group lists it, with its menu name: names made unique, and only the
     first rendition marked default stays the default."""
     names = unique_names([r.name or r.display_name() for r in renditions])
     first_default = next((index for index, r in enumerate(renditions) if r.default), None)
     return [
-        media_line(r.model_copy(update={"default": index == first_default}), name, group_id)
+        (r.model_copy(update={"default": index == first_default}), name)
         for index, (r, name) in enumerate(zip(renditions, names, strict=True))
     ]
+
+
+def media_lines(renditions: Sequence[SubtitleRendition], group_id: str = GROUP_ID) -> list[str]:
+    """The ``#EXT-X-MEDIA`` lines of a subtitle group, in order (see ``labelled``)."""
+    return [media_line(r, name, group_id) for r, name in labelled(renditions)]

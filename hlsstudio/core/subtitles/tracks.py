@@ -20,7 +20,7 @@ from hlsstudio.core.results import RenditionResult
 from hlsstudio.core.subtitles.embedded import IMAGE_SUBTITLES_MESSAGE, extract_embedded
 from hlsstudio.core.subtitles.languages import UNDETERMINED, TrackLabel
 from hlsstudio.core.subtitles.reading import SubtitleError, read_subtitle_file
-from hlsstudio.core.subtitles.renditions import GROUP_ID, SubtitleRendition, media_lines, unique_names
+from hlsstudio.core.subtitles.renditions import GROUP_ID, SubtitleRendition, labelled, media_lines
 from hlsstudio.core.subtitles.timeline import read_video_timeline
 from hlsstudio.core.subtitles.webvtt import write_webvtt_track
 from hlsstudio.core.tracks.choices import TrackChoice
@@ -126,19 +126,17 @@ def write_subtitles(
 
 
 def _results(renditions: list[SubtitleRendition]) -> list[RenditionResult]:
-    """The renditions as the result lists them (names and the default as ``media_lines`` gives them)."""
-    names = unique_names([r.name or r.display_name() for r in renditions])
-    first_default = next((index for index, r in enumerate(renditions) if r.default), None)
+    """The renditions as the result lists them (names and the default as the master has them)."""
     return [
         RenditionResult(
             type="subtitles",
             group=GROUP_ID,
             name=name,
             language=r.language or UNDETERMINED,
-            default=index == first_default,
+            default=r.default,
             forced=r.forced,
             sdh=r.sdh,
             playlist=r.uri,
         )
-        for index, (r, name) in enumerate(zip(renditions, names, strict=True))
+        for r, name in labelled(renditions)
     ]

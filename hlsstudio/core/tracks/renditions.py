@@ -8,7 +8,7 @@ from pathlib import Path
 from hlsstudio.core import layout
 from hlsstudio.core.command import EncodePlan
 from hlsstudio.core.errors import ValidationFailed
-from hlsstudio.core.hls.audio_media import AudioMediaSpec
+from hlsstudio.core.hls.audio_media import AudioMediaSpec, group_defaults
 from hlsstudio.core.hls.master import measure_audio
 from hlsstudio.core.hls.playlists import read_master_playlist
 from hlsstudio.core.models import RenditionResult
@@ -31,25 +31,21 @@ def audio_specs(plan: EncodePlan) -> list[AudioMediaSpec]:
 
 def audio_results(package_dir: Path, specs: list[AudioMediaSpec]) -> list[RenditionResult]:
     """The audio renditions for the result, with their measured peak rates (each group's default as
-    ``audio_media_lines`` chooses it). Raises ValidationFailed when a playlist cannot be measured."""
-    results: list[RenditionResult] = []
-    for measured in measure_audio(package_dir, specs):
-        spec = measured.spec
-        members = [s for s in specs if s.group == spec.group]
-        chosen = next((s for s in members if s.default), members[0])
-        results.append(
-            RenditionResult(
-                type="audio",
-                group=spec.group,
-                name=spec.name,
-                language=spec.language or "und",
-                default=spec is chosen,
-                channels=spec.channels,
-                bitrate=measured.peak,
-                playlist=spec.playlist,
-            )
+    the master has it). Raises ValidationFailed when a playlist cannot be measured."""
+    measured = measure_audio(package_dir, specs)
+    return [
+        RenditionResult(
+            type="audio",
+            group=item.spec.group,
+            name=item.spec.name,
+            language=item.spec.language or "und",
+            default=default,
+            channels=item.spec.channels,
+            bitrate=item.peak,
+            playlist=item.spec.playlist,
         )
-    return results
+        for item, default in zip(measured, group_defaults(specs), strict=True)
+    ]
 
 
 def renditions_in(master: Path, url_of: Callable[[str], str] | None = None) -> list[RenditionResult]:
