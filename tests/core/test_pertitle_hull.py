@@ -218,10 +218,29 @@ def test_rungs_obey_the_caps_the_steps_and_rise_in_quality(difficulty: float) ->
     assert len({r.name for r in rungs}) == len(rungs)
 
 
+TARGET_ONLY = PerTitleTargets(fixed_top_margin=None)
+"""The top target alone (the fixed top rung's quality not followed)."""
+
+
+def test_the_top_follows_the_fixed_top_rung_up_to_transparency() -> None:
+    caps = caps_1080p()
+    top_cap = max(c.video_kbps for c in caps)
+    curves = build_curves(synthetic_points(0.5), "vmaf")
+    fixed_top = curves[(1920, 1080)].quality_at(curves[(1920, 1080)].crf_for_kbps(top_cap))
+    assert fixed_top > 95  # easy enough that the fixed top rung looks better than the target
+    followed = regular(choose_rungs(synthetic_points(0.5), caps))[-1]
+    alone = regular(choose_rungs(synthetic_points(0.5), caps, TARGET_ONLY))[-1]
+    assert followed.predicted_vmaf >= min(fixed_top - 0.5, 97.5) - 1e-6
+    assert alone.predicted_kbps < followed.predicted_kbps < top_cap
+    assert "raised" in followed.reason and "raised" not in alone.reason
+    hard = regular(choose_rungs(synthetic_points(8.0), caps))[-1]  # the fixed top is below the target
+    assert "VMAF 94.0 is not reached" in hard.reason
+
+
 def test_easy_content_gets_fewer_and_lower_rungs_than_hard_content() -> None:
     caps = caps_1080p()
-    easy = regular(choose_rungs(synthetic_points(0.15), caps))
-    hard = regular(choose_rungs(synthetic_points(2.0), caps))
+    easy = regular(choose_rungs(synthetic_points(0.15), caps, TARGET_ONLY))
+    hard = regular(choose_rungs(synthetic_points(2.0), caps, TARGET_ONLY))
     assert len(easy) < len(hard)
     assert easy[-1].predicted_kbps < hard[-1].predicted_kbps / 3
     assert sum(r.predicted_kbps for r in easy) < sum(r.predicted_kbps for r in hard) / 3
@@ -238,7 +257,7 @@ def test_hard_content_keeps_the_fixed_rates_where_the_fixed_ladder_is_already_be
 def test_the_top_rung_is_the_cheapest_point_reaching_the_target() -> None:
     caps = caps_1080p()
     points = synthetic_points(0.5)
-    top = regular(choose_rungs(points, caps, PerTitleTargets(top_vmaf=94)))[-1]
+    top = regular(choose_rungs(points, caps, PerTitleTargets(top_vmaf=94, fixed_top_margin=None)))[-1]
     assert top.predicted_vmaf >= 94
     front = frontier(options(build_curves(points, "vmaf"), caps))
     cheaper = [o for o in front if o.kbps < top.predicted_kbps - 1]
@@ -269,8 +288,8 @@ def test_the_cellular_rung_keeps_its_fixed_limits() -> None:
 def test_a_higher_target_costs_more_bits() -> None:
     caps = caps_1080p()
     points = synthetic_points(0.5)
-    low = regular(choose_rungs(points, caps, PerTitleTargets(top_vmaf=93)))[-1]
-    high = regular(choose_rungs(points, caps, PerTitleTargets(top_vmaf=95)))[-1]
+    low = regular(choose_rungs(points, caps, PerTitleTargets(top_vmaf=93, fixed_top_margin=None)))[-1]
+    high = regular(choose_rungs(points, caps, PerTitleTargets(top_vmaf=95, fixed_top_margin=None)))[-1]
     assert high.predicted_kbps > low.predicted_kbps
 
 
@@ -292,7 +311,7 @@ def test_predicted_bd_rate_is_negative_when_the_rungs_sit_on_the_frontier() -> N
 def test_ssim_figures_are_chosen_by_the_ssim_target() -> None:
     caps = caps_1080p()
     points = [p.model_copy(update={"vmaf": p.vmaf / 100, "metric": "ssim"}) for p in synthetic_points(0.5)]
-    rungs = choose_rungs(points, caps, PerTitleTargets(top_ssim=0.95))
+    rungs = choose_rungs(points, caps, PerTitleTargets(top_ssim=0.95, fixed_top_margin=None))
     top = regular(rungs)[-1]
     assert top.predicted_vmaf >= 0.95 and "reaching SSIM 0.95" in top.reason
     assert all(b.predicted_vmaf > a.predicted_vmaf for a, b in itertools.pairwise(rungs))

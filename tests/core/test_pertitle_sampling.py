@@ -159,8 +159,8 @@ def test_trial_crfs() -> None:
     assert top_crfs(2) == [22.0, 28.0]
     assert crfs_around(23.2, 1) == [25.0]
     assert crfs_around(23.2, 1, second=True) == [20.5]
-    assert crfs_around(23.0, 3) == [20.0, 25.0, 30.0]
-    assert crfs_around(44.0, 2) == [43.0, 45.0]  # within the CRF range
+    assert crfs_around(23.0, 3) == [19.0, 24.0, 29.0]
+    assert crfs_around(44.0, 2) == [40.0, 45.0]  # within the CRF range
 
 
 def test_subsample_compares_about_two_frames_a_second() -> None:

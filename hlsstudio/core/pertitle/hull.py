@@ -8,9 +8,10 @@ interpolated curve (``curves``); ``upper_hull`` reports the measured points on i
 
 How rungs are chosen (``choose_rungs``):
 
-* top: the cheapest frontier point that reaches the top target (VMAF 94 by default); content that
-  never reaches it within the caps keeps the best the caps allow (the fixed top rate, or a smaller
-  size at its own cap when that looks better);
+* top: the cheapest frontier point that reaches the top target (VMAF 94 by default, or the fixed top
+  rung's predicted quality less half a point when that is higher: the per-title ladder's best never
+  looks clearly worse than the fixed ladder's); content that never reaches it within the caps keeps
+  the best the caps allow (the fixed top rate, or a smaller size at its own cap when that looks better);
 * one rung for each rung of the fixed ladder: the cheapest frontier point as good as that fixed rung
   is predicted to look (no better than the top target): the same qualities as the fixed ladder,
   each for the fewest bits, on the best size; every regular rung (the top too) carries at least
@@ -235,15 +236,23 @@ def choose_rungs(
     front = frontier(options(curves, regular))
     if not front:
         raise ValueError("no trial point of a size the ladder has")
-    word, goal = _word(metric), targets.top_quality(metric)
+    word, target = _word(metric), targets.top_quality(metric)
+    fixed_top = _predicted_at_cap(curves, regular[-1])
+    goal = targets.top_goal(metric, fixed_top)
+    raised = (
+        f" (the fixed top rung is predicted at {_shown(fixed_top, metric)}: the target {target:g} is "
+        "raised to stay close to it)"
+        if fixed_top is not None and goal > target
+        else ""
+    )
     # every regular rung carries at least min_step x what the cellular rung is predicted to carry
     floor_rate = max((r.predicted_kbps for r in fixed), default=0) * targets.min_step
     reaching = [o for o in front if o.quality >= goal and o.kbps >= floor_rate]
     top = reaching[0] if reaching else front[-1]
     top_reason = (
-        f"cheapest point reaching {word} {goal:g}"
+        f"cheapest point reaching {word} {_shown(goal, metric) if raised else f'{goal:g}'}{raised}"
         if reaching
-        else f"{word} {goal:g} is not reached within the fixed ladder's rates (top "
+        else f"{word} {_shown(goal, metric)} is not reached within the fixed ladder's rates (top "
         f"{regular[-1].video_kbps} kb/s): the best the caps allow"
     )
     eligible = [o for o in front if floor_rate <= o.kbps <= top.kbps] or [top]

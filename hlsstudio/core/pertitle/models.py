@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from hlsstudio.core.quality.metric import Metric
 
-ANALYSIS_VERSION = 1
+ANALYSIS_VERSION = 2
 """Bumped whenever the analysis would choose differently: older cached plans are then not reused."""
 
 
@@ -60,22 +60,40 @@ class ChosenRung(BaseModel):
     reason: str
 
 
+TRANSPARENT: dict[Metric, float] = {"vmaf": 97.5, "ssim": 0.995}
+"""The quality past which a top rung is not raised to follow the fixed top rung (VMAF 97.5: within
+half a just-noticeable difference of a perfect score)."""
+
+
 class PerTitleTargets(BaseModel):
     """How rungs are chosen.
 
     ``top_vmaf``: the quality the top rung is made to reach (VMAF; ``top_ssim`` when only SSIM can be
     measured). ``min_step``: each rung carries at least this many times the bits of the rung below.
     ``peak_factor``: a rung's ``-maxrate`` over its predicted average (capped CRF, see ``hull``).
+    ``fixed_top_margin``: the top rung aims at least at the fixed top rung's predicted quality less
+    this (VMAF points; a thousandth of it in SSIM), so the per-title ladder's best never looks clearly
+    worse than the fixed ladder's best, though never above ``TRANSPARENT`` (past it the picture cannot
+    be told from the source, and bits spent there are wasted); None: the top target alone.
     """
 
     top_vmaf: float = Field(default=94.0, ge=93.0, le=95.0)
     top_ssim: float = Field(default=0.985, ge=0.95, le=0.999)
     min_step: float = Field(default=1.6, ge=1.3, le=3.0)
     peak_factor: float = Field(default=1.4, ge=1.1, le=1.5)
+    fixed_top_margin: float | None = Field(default=0.5, ge=0.0, le=3.0)
 
     def top_quality(self, metric: Metric) -> float:
         """The top rung's target in ``metric``."""
         return self.top_vmaf if metric == "vmaf" else self.top_ssim
+
+    def top_goal(self, metric: Metric, fixed_top: float | None) -> float:
+        """What the top rung aims at, given the fixed top rung's predicted quality (None: unknown)."""
+        goal = self.top_quality(metric)
+        if fixed_top is None or self.fixed_top_margin is None:
+            return goal
+        margin = self.fixed_top_margin if metric == "vmaf" else self.fixed_top_margin / 1000
+        return max(goal, min(fixed_top - margin, TRANSPARENT[metric]))
 
 
 class PerTitlePlan(BaseModel):

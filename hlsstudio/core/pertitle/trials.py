@@ -42,9 +42,9 @@ SECOND_OFFSETS = {1: (-2.5,), 2: (-3.0, 3.0), 3: (-3.0, 1.0, 6.0), 4: (-3.0, 1.0
 """The second size's CRFs, relative to the CRF where the top size reaches the target: it competes for
 the top rung, which it reaches about 2.5 steps lower (1080p/720p, x264 fast: measured, where
 extrapolating would guess high), and serves the middle ones."""
-OTHER_OFFSETS = {1: (2.0,), 2: (-1.0, 5.0), 3: (-3.0, 2.0, 7.0), 4: (-4.0, 0.0, 4.0, 8.0)}
-"""The smaller sizes' CRFs: they join the best-per-bitrate frontier at about the top rung's CRF and a
-little above it."""
+OTHER_OFFSETS = {1: (2.0,), 2: (-4.0, 3.0), 3: (-4.0, 1.0, 6.0), 4: (-5.0, -1.0, 3.0, 7.0)}
+"""The smaller sizes' CRFs: they join the best-per-bitrate frontier at about the top rung's CRF and
+above it, and, for a source with less detail than its frame (upscaled, soft), well below it too."""
 
 
 @dataclass(frozen=True)
