@@ -129,5 +129,5 @@ def test_a_cached_plan_is_returned_without_running_anything(
     seen: list[float] = []
     plan = analyse_title(source, info, default_ladder(), settings, "/nowhere/ffmpeg", TOOL,
                          cancel=threading.Event(), on_progress=seen.append)  # fmt: skip
-    assert plan == a_plan(key)
+    assert plan == a_plan(key).model_copy(update={"reused": True})  # the stored plan, marked as reused
     assert seen == [1.0]

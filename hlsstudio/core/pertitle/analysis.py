@@ -297,7 +297,7 @@ def analyse_title(  # noqa: PLR0917  (the six inputs every caller has, in the or
         cached = load_plan(key)
         if cached is not None:
             on_progress(1.0)
-            return cached
+            return cached.model_copy(update={"reused": True})
     if cancel.is_set():
         raise CancelledError()
     started = time.monotonic()

@@ -119,3 +119,5 @@ class PerTitlePlan(BaseModel):
     schedule: str = ""
     predicted_bd_rate: float | None = None
     notes: list[str] = Field(default_factory=list)
+    reused: bool = False
+    """True when the plan was found in the cache (this job ran no analysis; the cost is the first's)."""

@@ -7,10 +7,11 @@ from hlsstudio.core.quality.metric import PHONE_MAX_HEIGHT
 
 
 def metric_label(report: QualityReport) -> str:
-    """ "VMAF (phone model up to 480p)" or "SSIM (no VMAF-capable FFmpeg)"."""
+    """ "VMAF (phone model up to 480p)" or "SSIM, not VMAF: <why>"."""
     if report.metric == "vmaf":
         return f"VMAF (phone model up to {PHONE_MAX_HEIGHT}p)"
-    return "SSIM (no VMAF-capable FFmpeg)"
+    why = report.note.removeprefix("SSIM:").strip()
+    return f"SSIM, not VMAF: {why}" if why else "SSIM, not VMAF"
 
 
 def rung_figure(rung: RungQuality) -> str:

@@ -12,11 +12,12 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QPlainTextEdit, QTabWid
 
 from hlsstudio.core.hls.report import finding_lines, summary_line
 from hlsstudio.core.jobstore import JobRecord
-from hlsstudio.core.models import JobState
+from hlsstudio.core.models import JobResult, JobState
 from hlsstudio.core.quality.words import cost_words, metric_label, rung_figure
 from hlsstudio.qt import formatting
 from hlsstudio.qt.job_status import status_text
 from hlsstudio.qt.plain_terms import failure_title, next_step
+from hlsstudio.qt.widgets.plan_summary import NOT_MEASURED, bd_rate_words, metric_words
 
 TECHNICAL = "Technical detail"
 CONFORMANCE = "Conformance"
@@ -53,16 +54,29 @@ def summary_text(record: JobRecord) -> str:
             lines.append(
                 f"  {variant.quality:>6} {variant.resolution:>10} {variant.bandwidth // 1000} kb/s{figure}"
             )
-        if result.quality is not None:
-            report = result.quality
-            lines.append(
-                f"Quality:     {metric_label(report)}, at {report.compared_at} on {cost_words(report)}"
-            )
-            lines += [f"  not measured: {problem}" for problem in report.problems]
+        lines += quality_lines(result)
     warnings = list(result.warnings) if result else list(record.info.warnings if record.info else [])
     if warnings:
         lines += ["", "Warnings:", *(f"  • {w}" for w in warnings)]
     return "\n".join(lines)
+
+
+def quality_lines(result: JobResult) -> list[str]:
+    """The ladder (per-title or fixed) and how quality was measured: VMAF, or SSIM and why VMAF was
+    not available, or not at all."""
+    plan, report = result.per_title, result.quality
+    if plan is None:
+        lines = ["Ladder:      fixed"]
+    else:
+        rungs, trials = len(plan.rungs), len(plan.points)
+        lines = [f"Ladder:      per-title, {rungs} rungs chosen from {trials} trial encodes"]
+        if plan.predicted_bd_rate is not None:
+            lines.append(f"  {bd_rate_words(plan.predicted_bd_rate)}")
+    if report is None:
+        return [*lines, f"Quality:     {NOT_MEASURED}"]
+    label = metric_label(report) if report.metric == "vmaf" else metric_words(report.metric, report.note)
+    lines.append(f"Quality:     {label}, at {report.compared_at} on {cost_words(report)}")
+    return lines + [f"  not measured: {problem}" for problem in report.problems]
 
 
 def validation_text(record: JobRecord) -> str:
