@@ -97,14 +97,15 @@ fi
 #    Shaka Player) for the browser player tests; gst-launch-1.0 with the HLS demuxer (-bad), HTTP source
 #    and AAC parser (-good) and the H.264/AAC decoders (-libav) for the GStreamer player test; Xvfb and
 #    xwininfo (x11-utils) for the test that opens the app's window on an X server (it starts Xvfb itself,
-#    so xvfb-run and xauth are not needed)
+#    so xvfb-run and xauth are not needed); redis-server for the render farm's tests (each starts its own
+#    on a loopback port, so the packaged service may stay stopped)
 GSTREAMER_PACKAGES=(
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-libav
 )
 if [ $want_test = 1 ]; then
   if [ $has_apt = 1 ]; then
-    apt_install chromium chromium-driver xvfb x11-utils "${GSTREAMER_PACKAGES[@]}"
+    apt_install chromium chromium-driver xvfb x11-utils redis-server "${GSTREAMER_PACKAGES[@]}"
     command -v npm >/dev/null || apt_install nodejs npm
   fi
   # npm ci again whenever package-lock.json changed since the last install (a stamp in node_modules)

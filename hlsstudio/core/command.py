@@ -167,11 +167,15 @@ def _fan_out(outputs: list[str], split: str = "split") -> str:
     return f",{split}={len(outputs)}" + "".join(f"[{o}]" for o in outputs)
 
 
-def build_filter_graph(plan: EncodePlan) -> str:
+def build_filter_graph(
+    plan: EncodePlan, *, frames: tuple[int, int | None] | None = None, first_thumbnail: int = 0
+) -> str:
     """The -filter_complex text: one decode, the normalising filters once, then a cascade of scales.
 
     The largest rung (and the thumbnails) come from the normalised source; each smaller rung is
-    scaled from the next larger one (``scale_parents``).
+    scaled from the next larger one (``scale_parents``). ``frames`` (first, end or None): only those
+    frames of the constant-rate picture, timestamps kept (a farm chunk, decoded with ``-copyts``); its
+    thumbnails are then numbered from ``first_thumbnail`` and times count from the title's start.
     """
     parents = scale_parents(plan.rungs)
     children: dict[int | None, list[str]] = {None: []}
@@ -179,7 +183,11 @@ def build_filter_graph(plan: EncodePlan) -> str:
         children.setdefault(parent, []).append(f"s{i}")
     extras = (["s_thumbs"] if plan.thumbnail_interval else []) + (["s_poster"] if plan.poster_width else [])
     from_source = children[None] + extras
-    parts = [f"[0:v:0]{normalise_chain(plan)}{_fan_out(from_source)}"]
+    window, start = "", "t-start_t"
+    count = f"(selected_n+{first_thumbnail})" if first_thumbnail else "selected_n"
+    if frames is not None:
+        window, start = f",trim=start_pts={frames[0]}" + (f":end_pts={frames[1]}" if frames[1] else ""), "t"
+    parts = [f"[0:v:0]{normalise_chain(plan)}{window}{_fan_out(from_source)}"]
     by_size = sorted(range(len(plan.rungs)), key=lambda i: -plan.rungs[i].width * plan.rungs[i].height)
     for i in by_size:
         rung = plan.rungs[i]
@@ -189,20 +197,20 @@ def build_filter_graph(plan: EncodePlan) -> str:
         parts.append(
             # select keeps source timestamps (an fps=1/N branch would run ahead and skew -progress);
             # the N-th thumbnail is the first frame at or after N intervals: no drift at 29.97 fps
-            f"[s_thumbs]select='gte(t-start_t\\,selected_n*{plan.thumbnail_interval:g})',"
+            f"[s_thumbs]select='gte({start}\\,{count}*{plan.thumbnail_interval:g})',"
             f"scale={plan.thumbnail_width}:-2:flags=bicubic,setsar=1,format=yuvj420p[thumbs]"
         )
     if plan.poster_width:
         parts.append(
             # exactly one frame passes: the first at or after poster_at (an unselected branch costs nothing)
-            f"[s_poster]select='isnan(prev_selected_t)*gte(t-start_t\\,{plan.poster_at:.3f})',"
+            f"[s_poster]select='isnan(prev_selected_t)*gte({start}\\,{plan.poster_at:.3f})',"
             f"scale={plan.poster_width}:-2:flags=bicubic,setsar=1,format=yuvj420p[poster]"
         )
-    parts += _audio_chains(plan)
+    parts += audio_chains(plan)
     return ";".join(parts)
 
 
-def _audio_chains(plan: EncodePlan) -> list[str]:
+def audio_chains(plan: EncodePlan) -> list[str]:
     """One chain per audio track: resampled, mixed to stereo (5.1 and 7.1 down), padded or cut to the
     video's length (a dub beside the source may differ a little), split into one branch per rate."""
     chains: list[str] = []
@@ -224,7 +232,8 @@ def _audio_chains(plan: EncodePlan) -> list[str]:
     return chains
 
 
-def _video_args(plan: EncodePlan, i: int, rung: PlannedRung) -> list[str]:
+def rung_video_args(plan: EncodePlan, i: int, rung: PlannedRung) -> list[str]:
+    """Output stream ``i``'s encoder, rate control, profile and level for ``rung``."""
     # per-title with x264: capped CRF (the chosen quality, never above the rung's maxrate)
     rate = (
         [f"-crf:v:{i}", f"{rung.crf:g}"]
@@ -243,7 +252,8 @@ def _video_args(plan: EncodePlan, i: int, rung: PlannedRung) -> list[str]:
     return args
 
 
-def _encoder_common(plan: EncodePlan) -> list[str]:
+def encoder_args(plan: EncodePlan) -> list[str]:
+    """The encoder options every rung shares: GOP cap, keyframes on the segment grid, preset."""
     gop = str(gop_frames(plan))
     # captions inside the video (A/53) are dropped: the master says CLOSED-CAPTIONS=NONE, and says true
     common = ["-g:v", gop, "-force_key_frames:v", keyframe_times(plan), "-a53cc:v", "0"]
@@ -254,7 +264,7 @@ def _encoder_common(plan: EncodePlan) -> list[str]:
             "-rc:v", "vbr", "-forced-idr:v", "1", "-no-scenecut:v", "1", "-strict_gop:v", "1"]  # fmt: skip
 
 
-def _audio_output(plan: EncodePlan, index: int, rendition: AudioRendition) -> list[str]:
+def audio_output(plan: EncodePlan, index: int, rendition: AudioRendition) -> list[str]:
     """One audio rendition's own HLS output: AAC-LC at its rate, cut on the video's segment grid."""
     out = plan.out_dir
     pattern = layout.AUDIO_SEGMENT_PATTERN.replace(layout.VARIANT_TOKEN, rendition.rendition)
@@ -297,7 +307,7 @@ def _rung_output(plan: EncodePlan, index: int, rung: PlannedRung) -> list[str]:
     """One rung's own HLS output: its video, its playlist and segments."""
     out = plan.out_dir
     return [
-        "-map", f"[v{index}]", *_video_args(plan, 0, rung), *_encoder_common(plan),
+        "-map", f"[v{index}]", *rung_video_args(plan, 0, rung), *encoder_args(plan),
         *_hls_options(plan),
         "-hls_segment_filename", str(out / layout.SEGMENT_PATTERN.replace(layout.VARIANT_TOKEN, rung.name)),
         str(out / layout.playlist_name(rung.name)),
@@ -308,10 +318,10 @@ def _shared_output(plan: EncodePlan) -> list[str]:
     maps = [arg for i in range(len(plan.rungs)) for arg in ("-map", f"[v{i}]")]
     encode: list[str] = []
     for i, rung in enumerate(plan.rungs):
-        encode += _video_args(plan, i, rung)
+        encode += rung_video_args(plan, i, rung)
     out = plan.out_dir
     return [
-        *maps, *encode, *_encoder_common(plan),
+        *maps, *encode, *encoder_args(plan),
         *_hls_options(plan),
         "-hls_segment_filename", str(out / layout.SEGMENT_PATTERN),
         "-var_stream_map", var_stream_map(plan),
@@ -328,15 +338,17 @@ def _segment_window(plan: EncodePlan) -> list[str]:
     return ["-hls_init_time", f"{first:g}", "-hls_list_size", str(plan.init_segments - 1)]
 
 
-def _thumbnail_output(plan: EncodePlan) -> list[str]:
+def thumbnail_output(plan: EncodePlan, first: int = 0) -> list[str]:
+    """The thumbnails' JPEG output, numbered from ``first`` (none without a thumbnail interval)."""
     if not plan.thumbnail_interval:
         return []
     return ["-map", "[thumbs]", "-fps_mode:v", "passthrough", "-c:v", "mjpeg", "-q:v", "4",
-            "-f", "image2", "-atomic_writing", "1", "-start_number", "0",
+            "-f", "image2", "-atomic_writing", "1", "-start_number", str(first),
             str(plan.out_dir / layout.THUMB_PATTERN)]  # fmt: skip
 
 
-def _poster_output(plan: EncodePlan) -> list[str]:
+def poster_output(plan: EncodePlan) -> list[str]:
+    """The poster frame's JPEG output (none without a poster width)."""
     if not plan.poster_width:
         return []
     return ["-map", "[poster]", "-frames:v", "1", "-fps_mode:v", "passthrough", "-c:v", "mjpeg", "-q:v", "3",
@@ -356,15 +368,15 @@ def build_hls_command(plan: EncodePlan, ffmpeg: str = "ffmpeg") -> list[str]:
         for path in (plan.source, *plan.audio_inputs)
         for arg in ("-guess_layout_max", str(GUESS_LAYOUT_MAX), "-i", str(path))
     ]
-    audio = [arg for i, rendition in enumerate(plan.audio) for arg in _audio_output(plan, i, rendition)]
+    audio = [arg for i, rendition in enumerate(plan.audio) for arg in audio_output(plan, i, rendition)]
     return [
         ffmpeg, "-hide_banner", "-loglevel", "warning", "-y",
         *inputs,
         "-filter_complex", build_filter_graph(plan),
         *_hls_output(plan),
         *audio,
-        *_thumbnail_output(plan),
-        *_poster_output(plan),
+        *thumbnail_output(plan),
+        *poster_output(plan),
     ]  # fmt: skip
 
 

@@ -14,9 +14,12 @@ stage on a finished package (``PUBLISH_STAGES``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 
 from hlsstudio.core import layout
 from hlsstudio.core.command import EncodePlan, build_hls_command, build_poster_command
@@ -346,15 +349,32 @@ PUBLISH_STAGES: tuple[Stage, ...] = (Stage("publish", None, publish),)
 """Publishing a package that is already finished (the Publish button, a retry that only publishes)."""
 
 
+_replaced: ContextVar[Mapping[str, Callable[[JobContext], None]]] = ContextVar(
+    "replaced_stages", default=MappingProxyType({})
+)
+
+
+@contextmanager
+def stages_replaced(replacements: Mapping[str, Callable[[JobContext], None]]) -> Iterator[None]:
+    """Inside the block, on this thread, the stages named in ``replacements`` run those functions
+    instead (where remote execution plugs in: the render farm's executor replaces ``encode``)."""
+    token = _replaced.set(dict(replacements))
+    try:
+        yield
+    finally:
+        _replaced.reset(token)
+
+
 def run_stages(ctx: JobContext, stages: Sequence[Stage]) -> None:
     """Run ``stages`` in order, then the clean-up (also when one raises; the exception goes on)."""
     failed = True
+    replaced = _replaced.get()
     try:
         for stage in stages:
             if stage.state is not None:
                 ctx.state(stage.state)
             log.debug("job %s: %s", ctx.request.job, stage.name)
-            stage.run(ctx)
+            replaced.get(stage.name, stage.run)(ctx)
         failed = False
     finally:
         cleanup(ctx, failed)
