@@ -10,7 +10,7 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from pydantic import ValidationError
 
@@ -179,13 +179,23 @@ def _plan_all(info: MediaInfo, ladder: Ladder, fps: float | None = None) -> list
     return [_plan_one(info, enabled[0], own, f"{own}p", rate)]
 
 
+LadderMode = Literal["fixed", "per-title"]
+LADDER_MODES: tuple[str, ...] = get_args(LadderMode)
+
+
 @dataclass(frozen=True)
 class PresetLanguages:
-    """The languages a preset makes the default: the audio a player starts with, the subtitles shown
-    from the start (BCP 47 tags; None: not set by the preset)."""
+    """What a preset sets besides its rungs: the languages it makes the default (the audio a player
+    starts with, the subtitles shown from the start; BCP 47 tags) and whether its rungs are used as
+    they are or as the ceiling of per-title rungs (``ladder_mode``). None: not set by the preset."""
 
     audio: str | None = None
     subtitles: str | None = None
+    ladder_mode: LadderMode | None = None
+
+    def sets_any(self) -> bool:
+        """True when the preset sets a language or a ladder mode."""
+        return bool(self.audio or self.subtitles or self.ladder_mode)
 
 
 @dataclass(frozen=True)
@@ -204,6 +214,7 @@ def with_preset_languages(encode: EncodeSettings, languages: PresetLanguages) ->
         for key, value in (
             ("default_audio_language", languages.audio),
             ("default_subtitle_language", languages.subtitles),
+            ("ladder_mode", languages.ladder_mode),
         )
         if value
     }
@@ -211,9 +222,17 @@ def with_preset_languages(encode: EncodeSettings, languages: PresetLanguages) ->
 
 
 def preset_languages_words(languages: PresetLanguages) -> str:
-    """ "Français audio and English subtitles" (the languages a preset sets, in words)."""
+    """ "Français audio and English subtitles" (what a preset sets, in words; "per-title rungs" too)."""
     named = [(languages.audio, "audio"), (languages.subtitles, "subtitles")]
-    return " and ".join(f"{language_name(tag)} {kind}" for tag, kind in named if tag)
+    words = [f"{language_name(tag)} {kind}" for tag, kind in named if tag]
+    if languages.ladder_mode:
+        words.append(MODE_WORDS[languages.ladder_mode])
+    return " and ".join(words)
+
+
+MODE_WORDS: dict[str, str] = {"per-title": "per-title rungs", "fixed": "the same rungs for every video"}
+MODE_KEY = "ladder_mode"
+"""The preset document's key for the ladder mode (optional)."""
 
 
 LANGUAGE_KEYS = {"audio": "default_audio_language", "subtitles": "default_subtitle_language"}
@@ -232,6 +251,8 @@ def preset_to_json(ladder: Ladder, name: str, languages: PresetLanguages | None 
         value = getattr(languages, field) if languages is not None else None
         if value:
             doc[key] = value
+    if languages is not None and languages.ladder_mode:
+        doc[MODE_KEY] = languages.ladder_mode
     return doc
 
 
@@ -252,7 +273,11 @@ def preset_languages(doc: Any) -> PresetLanguages:
                 f"invalid ladder preset: {key} {value!r} is not a language code (e.g. en, pt-BR)"
             )
         found[field] = tag
-    return PresetLanguages(**found)
+    mode = doc.get(MODE_KEY) if isinstance(doc, dict) else None
+    if mode is not None and mode not in LADDER_MODES:
+        choices = " or ".join(LADDER_MODES)
+        raise LadderError(f"invalid ladder preset: {MODE_KEY} {mode!r} is not {choices}")
+    return PresetLanguages(audio=found["audio"], subtitles=found["subtitles"], ladder_mode=mode)
 
 
 def ladder_from_json(doc: Any) -> tuple[str, Ladder]:

@@ -17,11 +17,13 @@ from hlsstudio.core.ladder import (
     load_preset,
     preset_from_json,
     preset_languages,
+    preset_languages_words,
     preset_to_json,
     read_preset,
     save_preset,
+    with_preset_languages,
 )
-from hlsstudio.core.models import Ladder, Rung, ladder_problems, rung_field_problems
+from hlsstudio.core.models import EncodeSettings, Ladder, Rung, ladder_problems, rung_field_problems
 
 
 def ladder(*rungs: tuple[str, int, int], disabled: tuple[str, ...] = ()) -> Ladder:
@@ -223,3 +225,24 @@ def test_a_preset_language_that_is_no_language_is_refused(value: object, tmp_pat
     path.write_text(json.dumps(doc), encoding="utf-8")
     with pytest.raises(LadderError, match="is not a language code"):
         load_preset(path)
+
+
+def test_a_preset_may_say_its_rungs_are_the_ceiling_of_per_title_rungs(tmp_path: Path) -> None:
+    original = ladder(("sd", 540, 1500), ("hd", 1080, 6000))
+    path = tmp_path / "cartoons.json"
+    save_preset(path, original, "Cartoons", PresetLanguages(ladder_mode="per-title"))
+    assert json.loads(path.read_text(encoding="utf-8"))["ladder_mode"] == "per-title"
+    defaults = read_preset(path).languages
+    assert defaults == PresetLanguages(ladder_mode="per-title") and defaults.sets_any()
+    assert not PresetLanguages().sets_any()
+    encode = with_preset_languages(EncodeSettings(), defaults)
+    assert encode.ladder_mode == "per-title"
+    assert preset_languages_words(PresetLanguages(audio="fr", ladder_mode="per-title")) == (
+        "Français audio and per-title rungs"
+    )
+    doc = {
+        "rungs": [{"name": "sd", "height": 540, "video_kbps": 1500, "audio_kbps": 128}],
+        "ladder_mode": "auto",
+    }
+    with pytest.raises(LadderError, match="ladder_mode 'auto' is not fixed or per-title"):
+        preset_languages(doc)

@@ -27,6 +27,7 @@ from hlsstudio.core.models import X264_PRESETS, ContentType
 from hlsstudio.core.paths import default_output_dir
 from hlsstudio.core.settings import AppSettings
 from hlsstudio.core.toolchain import Toolchain
+from hlsstudio.qt.widgets.ladder_mode import mode_box
 
 PRESET_ADVICE = {
     "ultrafast": "fastest encode, largest files — drafts only",
@@ -74,19 +75,6 @@ TIPS = {
 }
 
 
-def _ladder_mode_box(mode: str) -> QComboBox:
-    """Fixed or per-title rungs, in words."""
-    box = QComboBox()
-    box.addItem("The Ladder tab's rungs, the same for every video", "fixed")
-    box.addItem("Chosen for each video (per-title: fewer bits, same picture)", "per-title")
-    box.setCurrentIndex(max(0, box.findData(mode)))
-    box.setToolTip(
-        "Per-title: before encoding, a few short trial encodes of each video are measured (VMAF) and "
-        "its rungs chosen to look as good for fewer bits, never above the Ladder tab's rates."
-    )
-    return box
-
-
 class EncodingPage(QWidget):
     """Encode settings, output folder, concurrency and publishing behaviour."""
 
@@ -108,7 +96,7 @@ class EncodingPage(QWidget):
         for value, label in ENCODERS:
             self.encoder.addItem(label, value)
         self.encoder.setCurrentIndex(max(0, self.encoder.findData(encode.encoder)))
-        self.ladder_mode = _ladder_mode_box(encode.ladder_mode)
+        self.ladder_mode = mode_box(encode.ladder_mode)
         self.thumbnails = QDoubleSpinBox()
         self.thumbnails.setRange(1.0, 600.0)
         self.thumbnails.setSuffix(" s")

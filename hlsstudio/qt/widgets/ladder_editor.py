@@ -113,7 +113,7 @@ class LadderEditor(QWidget):
     ladder_changed = Signal(object, list)
     pending_changed = Signal(bool)
     message = Signal(str)
-    languages_chosen = Signal(object)  # the PresetLanguages of a preset applied (only when it sets any)
+    languages_chosen = Signal(object)  # what a preset applied sets besides rungs (languages, ladder mode)
 
     def __init__(self, rungs: list[Rung], parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -227,7 +227,7 @@ class LadderEditor(QWidget):
         self._refresh()
         self.ladder_changed.emit([r.model_copy() for r in rungs], [])
         self.message.emit("Ladder applied: jobs that start from now on use it")
-        if self.preset_languages.audio or self.preset_languages.subtitles:
+        if self.preset_languages.sets_any():
             self.languages_chosen.emit(self.preset_languages)
         return True
 

@@ -1,5 +1,10 @@
 """The Ladder tab: the ladder editor for jobs not yet started above, the selected job's ladder below.
 
+A "Rungs:" line on top chooses fixed or per-title rungs for new jobs (the same setting as Settings ▸
+Encoding ▸ Rungs). A pick is reported as the editor reports a preset's defaults (``languages_chosen``
+with a ``ladder_mode``), so the window stores it in one place; the line shows the stored setting
+again whenever the tab is shown or a preset sets it.
+
 The two share the tab in a vertical splitter, and each scrolls when the tab is short (at 1280x720
 both do not fit whole). The lower part never takes more height than its content needs, so the
 editor keeps the room a short sentence ("Select a finished job …") leaves; the user can drag the
@@ -9,13 +14,17 @@ to the job it shows (a retry, a finished encode).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtGui import QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QFrame, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from hlsstudio.core.jobstore import JobRecord
+from hlsstudio.core.ladder import LadderMode, PresetLanguages
 from hlsstudio.qt.queue_controller import QueueController
 from hlsstudio.qt.widgets.ladder_editor import LadderEditor
+from hlsstudio.qt.widgets.ladder_mode import LadderModeRow
 from hlsstudio.qt.widgets.ladder_plan import LadderPlanPanel
 
 QT_MAX_HEIGHT = 16_777_215  # QWIDGETSIZE_MAX
@@ -51,13 +60,33 @@ class LadderTab(QWidget):
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setChildrenCollapsible(False)
+        self.mode_row = LadderModeRow(controller.settings.encode.ladder_mode if controller else "fixed")
+        self.mode_row.mode_chosen.connect(self._on_mode_chosen)
+        editor.languages_chosen.connect(self._on_preset_defaults)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.mode_row)
         layout.addWidget(self.splitter)
         self.panel.installEventFilter(self)  # its layout settles later (shown, resized): fit again then
         if controller is not None:
             controller.job_updated.connect(self._on_job_updated)
         self.show_job(None, 0)
+
+    def _on_mode_chosen(self, mode: str) -> None:
+        """The user picked a mode: new jobs use it, and a preset saved now keeps it."""
+        chosen: LadderMode = "per-title" if mode == "per-title" else "fixed"
+        self.editor.preset_languages = replace(self.editor.preset_languages, ladder_mode=chosen)
+        self.editor.languages_chosen.emit(PresetLanguages(ladder_mode=chosen))
+
+    def _on_preset_defaults(self, defaults: PresetLanguages) -> None:
+        if defaults.ladder_mode:
+            self.mode_row.show_mode(defaults.ladder_mode)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self.controller is not None:  # Settings ▸ Encoding may have changed it meanwhile
+            self.mode_row.show_mode(self.controller.settings.encode.ladder_mode)
 
     def show_job(self, record: JobRecord | None, count: int = 1) -> None:
         """Show this job's ladder below the editor (None: nothing selected; ``count`` jobs selected)."""
