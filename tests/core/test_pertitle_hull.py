@@ -362,3 +362,22 @@ def test_planned_rungs_from_a_plan() -> None:
     ]
     assert planned[1].level == h264_level(1920, 1080, 25.0, 4000, "high") == "4.0"
     assert PerTitlePlan.model_validate_json(plan.model_dump_json()) == plan
+
+
+SOFT_SOURCE = [  # measured trials of a 1080p title upscaled from 640x272 (size, CRF, kb/s, VMAF)
+    (640, 360, 23.0, 559, 82.33), (640, 360, 30.0, 282, 63.64), (854, 480, 23.0, 861, 87.89),
+    (854, 480, 30.0, 426, 70.79), (1280, 720, 24.0, 1438, 93.94), (1280, 720, 30.0, 808, 83.22),
+    (1920, 1080, 22.0, 3664, 98.14), (1920, 1080, 28.0, 1966, 93.37),
+]  # fmt: skip
+
+
+def test_a_rung_serving_a_wide_band_of_bandwidth_stays_though_it_looks_almost_as_good_as_the_top() -> None:
+    points = [TrialPoint(width=w, height=h, crf=c, kbps=k, vmaf=v) for w, h, c, k, v in SOFT_SOURCE]
+    rungs = regular(choose_rungs(points, caps_1080p()))
+    top = rungs[-1]
+    assert top.predicted_vmaf >= 97.5 - 1e-6  # the fixed top rung is predicted near 99: followed to 97.5
+    below = rungs[-2]
+    assert below.predicted_vmaf + 1.0 > top.predicted_vmaf  # within one VMAF point of the top ...
+    assert top.predicted_kbps >= 1.9 * below.predicted_kbps  # ... for half the bits: kept
+    steps = [b.predicted_kbps / a.predicted_kbps for a, b in itertools.pairwise(rungs)]
+    assert max(steps) < 1.6**2 * 1.1  # no band of bandwidth left without a rung

@@ -200,11 +200,13 @@ def _round(
 def _rounds(
     job: _Job, sample: SampleFile, schedule: Schedule, folder: Path, targets: PerTitleTargets
 ) -> tuple[list[TrialPoint], float]:
-    """Both rounds of trials: (every point, the CRF where the top size reaches the target)."""
+    """Both rounds of trials: (every point, the CRF where the top size reaches the top rung's goal,
+    which round one tells: the target, or near the fixed top rung's quality when that is higher)."""
     regular = job.regular
     points = _round(job, sample, [_spec(regular[0], crf) for crf in top_crfs(schedule.top)], folder, "first")
     top = Curve(points, job.tool.metric)
-    target = crf_reaching(top, targets.top_quality(job.tool.metric))
+    fixed_top = top.quality_at(top.crf_for_kbps(regular[0].video_kbps))  # the fixed top rung, predicted
+    target = crf_reaching(top, targets.top_goal(job.tool.metric, fixed_top))
     low, high = top.measured
     second: list[TrialSpec] = []
     outside = target < low - REFINE_BEYOND_CRF or target > high + REFINE_BEYOND_CRF

@@ -173,6 +173,13 @@ def _filled(
     return filled
 
 
+def _spans(kept: list[tuple[Option, str]], option: Option, wide: float) -> bool:
+    """True when ``option`` carries at least ``wide`` times the bits of the last rung kept: a rung that
+    serves a band of bandwidth no other rung serves stays, however little better it looks (near the
+    top, quality rises slowly while the bits double)."""
+    return bool(kept) and option.kbps >= kept[-1][0].kbps * wide
+
+
 def _named(chosen: list[tuple[Option, str]]) -> list[str]:
     """Each rung's name: its size's rung name; a lower rung of a size already used gets its rate too."""
     names: list[str] = []
@@ -269,11 +276,16 @@ def choose_rungs(
     chain = _filled(_merged(picks, top, targets.min_step), eligible, targets.min_step, len(regular))
     lowest_fixed = max((r.predicted_vmaf for r in fixed), default=-math.inf)
     kept: list[tuple[Option, str]] = []
+    wide = targets.min_step**2
     for option, reason in chain:  # each rung must look better than the one below (the top always stays)
         below = kept[-1][0].quality if kept else lowest_fixed
-        if option is top or option.quality >= below + MIN_GAIN[metric]:
+        if option is top or option.quality >= below + MIN_GAIN[metric] or _spans(kept, option, wide):
             kept.append((option, reason))
-    while len(kept) >= 2 and kept[-2][0].quality + MIN_GAIN[metric] > kept[-1][0].quality:
+    while (
+        len(kept) >= 2
+        and kept[-2][0].quality + MIN_GAIN[metric] > kept[-1][0].quality
+        and not (len(kept) >= 3 and _spans(kept[:-2], kept[-1][0], wide))
+    ):
         kept.pop(-2)
     rungs = list(fixed)
     for (option, reason), name in zip(kept, _named(kept), strict=True):
