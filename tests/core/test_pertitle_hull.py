@@ -135,7 +135,7 @@ def test_curve_quality_promises_no_gain_past_the_trials_but_keeps_falling() -> N
         TrialPoint(height=720, width=1280, crf=28, kbps=1400, vmaf=80),
     ]
     curve = Curve(points, "vmaf")
-    assert curve.usable == (20.5, 34.0)
+    assert curve.usable == (20.5, 31.0)
     assert curve.quality_at(10) == curve.quality_at(20.5) == pytest.approx(95.0)
     assert curve.quality_at(34) == pytest.approx(68.0)  # still falling past the trials
     assert curve.quality_at(45) == pytest.approx(46.0)
@@ -210,7 +210,7 @@ def test_rungs_obey_the_caps_the_steps_and_rise_in_quality(difficulty: float) ->
         cap = cap_for(rung, caps)
         assert rung.predicted_kbps <= cap.video_kbps <= top_cap
         assert rung.maxrate_kbps <= cap.maxrate_kbps
-        assert rung.bufsize_kbps == rung.maxrate_kbps
+        assert rung.bufsize_kbps == 2 * rung.maxrate_kbps
         assert rung.maxrate_kbps >= round(rung.predicted_kbps * 1.09)
     for below, above in zip(regular(rungs), regular(rungs)[1:], strict=False):
         assert above.predicted_kbps >= below.predicted_kbps * targets.min_step * 0.99
@@ -296,8 +296,8 @@ def test_a_higher_target_costs_more_bits() -> None:
 def test_rate_control_caps_the_peak_and_never_exceeds_the_fixed_rung() -> None:
     cap = PlannedRung(name="720p", width=1280, height=720, video_kbps=2800, audio_kbps=192,
                       maxrate_kbps=3080, bufsize_kbps=4200)  # fmt: skip
-    assert rate_control(1000, cap, 1.4) == (1400, 1400)
-    assert rate_control(2700, cap, 1.4) == (3080, 3080)
+    assert rate_control(1000, cap, 1.4) == (1400, 2800)
+    assert rate_control(2700, cap, 1.4) == (3080, 6160)
 
 
 def test_predicted_bd_rate_is_negative_when_the_rungs_sit_on_the_frontier() -> None:
