@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from hlsstudio import __version__
-from hlsstudio.cli import builds, engine, jobs, publishing, transcode
+from hlsstudio.cli import builds, engine, farm, jobs, publishing, transcode
 from hlsstudio.cli.output import fail
 from hlsstudio.core.errors import ConfigError, HlsStudioError
 from hlsstudio.core.logs import setup_logging
@@ -26,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"hlsstudio {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="print technical details on failure")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (engine, transcode, publishing, builds, jobs):
+    for module in (engine, transcode, publishing, builds, jobs, farm):
         module.register(sub)
     return parser
 

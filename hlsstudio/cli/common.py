@@ -236,6 +236,8 @@ class Batch:
     """The jobs' publish may replace a title that is already live (``--replace``)."""
     tracks: Sequence[JobTracks | None] | None = None
     """One per source: the files attached to its job (``--audio``/``--subtitle``), None: none."""
+    farm: bool = False
+    """The jobs encode on the render farm (``--farm``); this process checks and publishes them."""
 
 
 def service_settings(saved: AppSettings, batch: Batch) -> AppSettings:
@@ -290,6 +292,7 @@ def run_batch(batch: Batch, view: JobsView) -> list[JobResult]:
     with open_job_store() as store:
         executor = ThreadExecutor(encode_threads=batch.jobs)
         service = JobService(store, executor, settings, owner=process_owner(), adopt=False)
+        farm = on_farm(service, settings) if batch.farm else None
         service.set_ladder(list(batch.ladder.rungs))
         service.replace_live = batch.replace
         unsubscribe = service.subscribe(view.on_event)
@@ -299,6 +302,8 @@ def run_batch(batch: Batch, view: JobsView) -> list[JobResult]:
             content_type = batch.content[0] if batch.content else None
             records = service.add(list(batch.sources), content_type, out_dirs=batch.out_dirs)
             ids = [r.id for r in records]
+            if farm is not None:
+                service.set_runs_on(ids, "farm")
             if batch.content is not None:
                 for job_id in ids:
                     service.update(job_id, content_id=batch.content[1])
@@ -320,3 +325,12 @@ def run_batch(batch: Batch, view: JobsView) -> list[JobResult]:
             unsubscribe()
             view.close()
             executor.shutdown()
+            if farm is not None:
+                farm.reset()  # its connections
+
+
+def on_farm(service: JobService, settings: AppSettings) -> Any:
+    """Make every job of ``service`` encode on the render farm (``--farm``); the farm session."""
+    from hlsstudio.farm.session import FarmSession  # Celery loads only for --farm
+
+    return FarmSession(service, lambda: settings, every_job=True)

@@ -25,6 +25,7 @@ from hlsstudio.cli.common import (
     toolchain_from_settings,
     transcode_args,
 )
+from hlsstudio.cli.farm import add_farm_option, refuse_without_farm
 from hlsstudio.cli.output import JobLine, JobsView, ProgressBar, fail, format_bytes, load_settings, print_json
 from hlsstudio.cli.tracks import attached_tracks, usage_error
 from hlsstudio.core import paths
@@ -99,6 +100,7 @@ def register(sub: Any) -> None:
     content_args(run)
     replace_arg(run)
     transcode_args(run)
+    add_farm_option(run)
     run.set_defaults(handler=cmd_run)
 
     convert = sub.add_parser("convert-existing", help="transcode and publish a source video already stored")
@@ -263,6 +265,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     destination = open_destination(load_settings(), "publishing to")
     if refuse_live(destination, args.content_type, content_id, args.replace):
         return EXIT_LIVE
+    refused = refuse_without_farm() if args.farm else None
+    if refused is not None:
+        return refused
     ladder, encode = request_settings(args)
     batch = Batch(
         [source],
@@ -273,6 +278,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         publish=True,
         replace=args.replace,
         tracks=[tracks],
+        farm=args.farm,
     )
     (result,) = run_batch(batch, JobsView(content_id, enabled=False if args.json else None))
     return _report_job(result, args)

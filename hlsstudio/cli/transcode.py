@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from hlsstudio.cli.common import Batch, add_transcode_options, job_count, request_settings, run_batch
+from hlsstudio.cli.farm import add_farm_option, refuse_without_farm
 from hlsstudio.cli.output import JobsView, fail, format_bytes, print_json
 from hlsstudio.cli.tracks import ONE_SOURCE, attached_tracks, has_track_files, usage_error
 from hlsstudio.core.conformance import ConformanceReport
@@ -30,6 +31,7 @@ def register(sub: Any) -> None:
         "--jobs", type=job_count, default=1, metavar="N", help="how many files to encode at once (1-8)"
     )
     add_transcode_options(parser)
+    add_farm_option(parser)
     parser.set_defaults(handler=cmd_transcode)
 
 
@@ -97,8 +99,12 @@ def cmd_transcode(args: argparse.Namespace) -> int:
         tracks = attached_tracks(args, files[0])
     except TrackFileError as exc:
         return usage_error(exc.message)
+    refused = refuse_without_farm() if args.farm else None
+    if refused is not None:
+        return refused
     ladder, encode = request_settings(args)
     out_dirs = output_dirs(files, args.out)
-    batch = Batch(files, ladder, encode, out_dirs=out_dirs, jobs=args.jobs, tracks=[tracks] * len(files))
+    batch = Batch(files, ladder, encode, out_dirs=out_dirs, jobs=args.jobs, tracks=[tracks] * len(files),
+                  farm=args.farm)  # fmt: skip
     results = run_batch(batch, JobsView(jobs=args.jobs))
     return report(results, args.json, args.verbose)

@@ -3,9 +3,10 @@
 Service name ``HLSStudio``. The secret access key is stored under the access key id as user name
 (or ``r2-secret`` when no access key id is known yet); the webhook URL under ``webhook-url`` (it
 often carries a token, so it is treated as a secret too); the webhook secret under
-``webhook-secret``. Every value read or written is registered with ``logs.register_secret`` so it
-is masked in logs. A keyring that is missing or locked is not an error here: reading returns None
-(the caller then reports what is missing), saving raises ConfigError.
+``webhook-secret``; the render farm's Redis password under ``farm-redis``. Every value read or
+written is registered with ``logs.register_secret`` so it is masked in logs. A keyring that is
+missing or locked is not an error here: reading returns None (the caller then reports what is
+missing), saving raises ConfigError.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ SERVICE = "HLSStudio"
 SECRET_KEY_FALLBACK_USER = "r2-secret"
 WEBHOOK_USER = "webhook-secret"
 WEBHOOK_URL_USER = "webhook-url"
+FARM_USER = "farm-redis"
 
 
 def _users(access_key_id: str) -> list[str]:
@@ -110,3 +112,18 @@ def load_webhook_url() -> str | None:
 def delete_webhook_url() -> None:
     """Forget the saved webhook URL."""
     _delete(WEBHOOK_URL_USER)
+
+
+def save_farm_password(value: str) -> None:
+    """Store the render farm's Redis password in the keyring. Raises ConfigError when it refuses."""
+    _set(FARM_USER, value, "farm password")
+
+
+def load_farm_password() -> str | None:
+    """The saved render farm Redis password, or None."""
+    return _get(FARM_USER)
+
+
+def delete_farm_password() -> None:
+    """Forget the saved render farm Redis password."""
+    _delete(FARM_USER)

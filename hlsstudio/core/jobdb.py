@@ -10,7 +10,8 @@ down or overwritten.
 
 The schema version is ``PRAGMA user_version``; ``MIGRATIONS`` bring an older database up to
 ``SCHEMA_VERSION`` in one transaction, like ``settings.MIGRATIONS`` do for the settings file.
-Schema 2 added ``jobs.owner``: the process driving the job (see ``hlsstudio.core.jobowner``).
+Schema 2 added ``jobs.owner``: the process driving the job (see ``hlsstudio.core.jobowner``);
+schema 4 added ``jobs.runs_on`` (``local`` or ``farm``) and ``jobs.farm_job`` (the farm job it sent).
 
 A row of ``jobs`` reads as a ``JobRecord`` (``read_record``, the columns in ``COLUMNS``).
 """
@@ -31,12 +32,13 @@ from hlsstudio.core.tracks.choices import JobTracks
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 BUSY_TIMEOUT = 10.0
 # SQLite's primary result codes for a file that is damaged or not a database at all
 SQLITE_CORRUPT = 11
 SQLITE_NOTADB = 26
 CORRUPT_MESSAGES = ("file is not a database", "database disk image is malformed")
+RUNS_ON = ("local", "farm")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -83,14 +85,25 @@ def _add_tracks(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE jobs ADD COLUMN tracks_json TEXT")
 
 
+def _add_placement(db: sqlite3.Connection) -> None:
+    # every existing job encodes here; none was sent to a farm
+    db.execute("ALTER TABLE jobs ADD COLUMN runs_on TEXT NOT NULL DEFAULT 'local'")
+    db.execute("ALTER TABLE jobs ADD COLUMN farm_job TEXT")
+
+
 Migration = Callable[[sqlite3.Connection], None]
 # MIGRATIONS[n] turns a schema-n database into a schema-(n+1) one, inside the opening transaction.
 # Version 0 is a new, empty file (or one from before versioning): it gets the schema-1 tables.
-MIGRATIONS: dict[int, Migration] = {0: _create_schema_1, 1: _add_owner, 2: _add_tracks}
+MIGRATIONS: dict[int, Migration] = {
+    0: _create_schema_1,
+    1: _add_owner,
+    2: _add_tracks,
+    3: _add_placement,
+}
 
 COLUMNS = (
     "id, position, source, state, content_type, content_id, out_dir, info_json, result_json, "
-    "error, error_detail, hls_url, created_at, updated_at, owner, tracks_json"
+    "error, error_detail, hls_url, created_at, updated_at, owner, tracks_json, runs_on, farm_job"
 )
 
 
@@ -118,6 +131,10 @@ class JobRecord(BaseModel):
     owner: str | None = None
     tracks: JobTracks | None = None
     """The audio and subtitle tracks the job carries (None: not found yet; the plan finds them)."""
+    runs_on: str = "local"
+    """Where the job encodes: ``local`` (this machine) or ``farm`` (the render farm's workers)."""
+    farm_job: str | None = None
+    """The farm job it sent and has not collected yet (followed again after the app restarts)."""
 
     @property
     def name(self) -> str:
@@ -167,6 +184,8 @@ def read_record(row: sqlite3.Row) -> JobRecord:
         updated_at=row["updated_at"],
         owner=row["owner"],
         tracks=_load(JobTracks, row["tracks_json"]),
+        runs_on=row["runs_on"] if row["runs_on"] in RUNS_ON else "local",
+        farm_job=row["farm_job"],
     )
 
 

@@ -316,7 +316,7 @@ class JobStore:
                 columns[f"{name}_json"] = jobdb.dump(value)
             elif name == "content_type":
                 columns[name] = ContentType(value).value
-            elif name in ("content_id", "out_dir", "hls_url", "owner"):
+            elif name in ("content_id", "out_dir", "hls_url", "owner", "runs_on", "farm_job"):
                 columns[name] = value
             else:
                 raise TypeError(f"unknown job field {name!r}")

@@ -31,7 +31,7 @@ from hlsstudio.core.models import ContentType, EncodeSettings, Rung, ladder_prob
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 2
-NESTED_SECTIONS = ("encode", "destination")
+NESTED_SECTIONS = ("encode", "destination", "farm")
 MAX_REPAIRS = 100
 
 
@@ -55,6 +55,19 @@ class DestinationSettings(BaseModel):
     """How long a replaced build stays in the bucket for viewers still playing it."""
 
 
+class FarmSettings(BaseModel):
+    """The render farm as the desktop reaches it (the farm's own settings: ``hlsstudio.farm.config``).
+
+    ``redis_url`` never holds the password: it lives in the keyring (``credentials``), and
+    ``HLSSTUDIO_REDIS_URL`` in the environment wins over both.
+    """
+
+    redis_url: str = ""
+    """redis://host:6379/0 (empty: no farm)."""
+    send_new_jobs_to_farm: bool = False
+    """New jobs encode on the farm (each job can still be switched to Local and back)."""
+
+
 class AppSettings(BaseModel):
     """The whole user configuration. ``schema_version`` drives ``migrate``."""
 
@@ -69,6 +82,7 @@ class AppSettings(BaseModel):
     auto_publish: bool = False
     default_content_type: str = "movie"
     destination: DestinationSettings = Field(default_factory=DestinationSettings)
+    farm: FarmSettings = Field(default_factory=FarmSettings)
     ui: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("ladder")

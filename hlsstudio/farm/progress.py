@@ -194,6 +194,14 @@ class FarmBoard:
             resumed=int(head.get("resumed", 0) or 0),
         )
 
+    def jobs(self) -> list[str]:
+        """Every farm job Redis knows (running, or ended within the last hour), sorted."""
+        return sorted(
+            key[len(ROOT) :]
+            for key in self.redis.scan_iter(match=ROOT + "*", count=500)
+            if ":" not in key[len(ROOT) :]
+        )
+
     def forget(self, job: str, after: float = 3600.0) -> None:
         """Let the job's keys expire ``after`` s from now (it has ended)."""
         keys = [self.key(job)] + [k for k in self.redis.scan_iter(match=self.key(job) + ":*", count=500)]

@@ -10,8 +10,11 @@ run as for a local encode: the same validator, the same publisher. A cancel stop
 happened, unless the app is closing (``detach``): then the farm goes on, and the job, stored with its
 files, can be followed again (``FarmClient.job`` + ``collect``).
 
-``FarmExecutor`` wraps the front end's executor: every job it runs on the encode lane encodes on the
-farm (``stages.stages_replaced``), everything else runs as before.
+``FarmExecutor`` wraps the front end's executor: the jobs it runs on the encode lane encode on the
+farm (``stages.stages_replaced``): every one (the command line's ``--farm``), or only those whose
+place is the farm (``JobWork.runs_on``, the app's per-job Local/Farm choice); everything else runs
+as before. ``on_sent`` hears of the farm job a job sent (stored with the job, so a restart follows it
+again: a request with ``farm_job`` follows that job instead of sending a new one) and of its end.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ from hlsstudio.farm.spec import FarmJob
 from hlsstudio.farm.submit import BROKER_ERRORS, FarmClient, FarmUnreachable
 
 log = logging.getLogger(__name__)
+SentCallback = Callable[[str, str | None], None]
+"""(the service's job id, the farm job it sent; None once collected or given up)."""
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
 
@@ -48,10 +53,17 @@ def farm_job_id(job: str) -> str:
 class FarmEncode:
     """The encode stage run on the farm (see the module docstring)."""
 
-    def __init__(self, client: FarmClient, on_status: StatusCallback | None = None) -> None:
-        """``on_status`` gets every status read (the per-chunk grid), on the job's thread."""
+    def __init__(
+        self,
+        client: FarmClient,
+        on_status: StatusCallback | None = None,
+        on_sent: SentCallback | None = None,
+    ) -> None:
+        """``on_status`` gets every status read (the per-chunk grid), on the job's thread;
+        ``on_sent`` the farm job a job sent, and None when it was collected or given up."""
         self.client = client
         self.on_status = on_status or ignore_status
+        self.on_sent = on_sent or _ignore_sent
         self.detached = threading.Event()
 
     def prepare(self, ctx: JobContext) -> FarmJob:
@@ -78,15 +90,32 @@ class FarmEncode:
         return spec
 
     def __call__(self, ctx: JobContext) -> None:
-        """Run the job's encode on the farm; the stitched outputs land in the plan's folder."""
-        try:
-            spec = self.prepare(ctx)
-            log.info("job %s: encoding on the farm as %s (%d chunks, %s queue)", ctx.request.job, spec.job,
-                     len(spec.chunks), spec.queue)  # fmt: skip
-            self.client.submit(spec)
-        except BROKER_ERRORS as exc:
-            raise FarmUnreachable(self.client.config, exc) from None
+        """Run the job's encode on the farm; the stitched outputs land in the plan's folder. A job
+        that sent a farm job before (``request.farm_job``) follows it when the farm still has it."""
+        spec = self.sent_before(ctx)
+        if spec is None:
+            try:
+                spec = self.prepare(ctx)
+                log.info("job %s: encoding on the farm as %s (%d chunks, %s queue)", ctx.request.job,
+                         spec.job, len(spec.chunks), spec.queue)  # fmt: skip
+                self.client.submit(spec)
+            except BROKER_ERRORS as exc:
+                raise FarmUnreachable(self.client.config, exc) from None
+            self.on_sent(ctx.request.job, spec.job)
         self.collect(spec, ctx)
+
+    def sent_before(self, ctx: JobContext) -> FarmJob | None:
+        """The farm job this job sent before the app closed, when the farm still has it."""
+        farm_job = ctx.request.farm_job
+        if not farm_job:
+            return None
+        spec = self.client.job(farm_job)
+        if spec is None:
+            log.info("job %s: the farm no longer has %s; sending it again", ctx.request.job, farm_job)
+            return None
+        log.info("job %s: following %s on the farm again", ctx.request.job, farm_job)
+        ctx.trace.encoder = str(spec.plan.get("encoder", ""))
+        return spec
 
     def collect(self, spec: FarmJob, ctx: JobContext) -> None:
         """Follow the sent job ``spec`` to its end and download it into the plan's folder (also how a
@@ -104,6 +133,7 @@ class FarmEncode:
         finally:
             if not self.detached.is_set():
                 self._forget(spec.job)
+                self.on_sent(ctx.request.job, None)
         ctx.plan = ctx.need_plan().model_copy(update={"encoder": spec.plan["encoder"]})
         ctx.encode_cpu_seconds = sum(p.cpu_seconds for p in status.parts)
         if ctx.cancel.is_set():
@@ -123,11 +153,22 @@ class FarmEncode:
             log.warning("farm job %s: its work files could not be removed: %s", job, exc)
 
 
-class FarmExecutor:
-    """An executor whose encode-lane jobs encode on the farm; it runs everything on ``inner``."""
+def _ignore_sent(_job: str, _farm_job: str | None) -> None:
+    return None
 
-    def __init__(self, inner: Executor, encode: Callable[[JobContext], None]) -> None:
-        self.inner, self.encode = inner, encode
+
+class FarmExecutor:
+    """An executor whose encode-lane jobs encode on the farm (all of them, or with ``every_job``
+    False only those whose place is the farm); it runs everything on ``inner``."""
+
+    def __init__(
+        self, inner: Executor, encode: Callable[[JobContext], None], *, every_job: bool = True
+    ) -> None:
+        self.inner, self.encode, self.every_job = inner, encode, every_job
+
+    def on_farm(self, work: Work) -> bool:
+        """Whether ``work`` (a job's) encodes on the farm."""
+        return self.every_job or getattr(work, "runs_on", "local") == "farm"
 
     def _on_farm(self, work: Work) -> None:
         with stages_replaced({"encode": self.encode}):
@@ -135,7 +176,8 @@ class FarmExecutor:
 
     def submit(self, lane: Lane, work: Work) -> None:
         """Run ``work`` on ``inner``; a job's encode stage goes to the farm."""
-        self.inner.submit(lane, functools.partial(self._on_farm, work) if lane is Lane.ENCODE else work)
+        farm = lane is Lane.ENCODE and self.on_farm(work)
+        self.inner.submit(lane, functools.partial(self._on_farm, work) if farm else work)
 
     def set_capacity(self, lane: Lane, count: int) -> None:
         """As ``inner``."""

@@ -17,6 +17,7 @@ class Column(IntEnum):
     STATE = 6
     PROGRESS = 7
     OUTCOME = 8
+    RUNS_ON = 9
 
 
 HEADERS = {
@@ -29,4 +30,7 @@ HEADERS = {
     Column.STATE: "State",
     Column.PROGRESS: "Progress",
     Column.OUTCOME: "Outcome",
+    Column.RUNS_ON: "Runs on",
 }
+PLACES = {"local": "This computer", "farm": "Farm"}
+"""What the "Runs on" column says for a job's ``runs_on``."""

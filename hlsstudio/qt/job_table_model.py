@@ -28,7 +28,7 @@ from hlsstudio.core.models import ContentType, JobState, Ladder, PlannedRung, Pr
 from hlsstudio.core.publish import UploadProgress
 from hlsstudio.core.storage.base import CONTENT_ID_RE
 from hlsstudio.qt import formatting
-from hlsstudio.qt.columns import HEADERS, Column
+from hlsstudio.qt.columns import HEADERS, PLACES, Column
 from hlsstudio.qt.job_status import Tone, status_text, tone
 from hlsstudio.qt.queue_drag import QueueDragMixin
 
@@ -175,6 +175,8 @@ class JobTableModel(QueueDragMixin, QAbstractTableModel):
             return record.content_id
         if column == Column.STATE:
             return status_text(record, row.cancelling)
+        if column == Column.RUNS_ON:
+            return PLACES.get(record.runs_on, record.runs_on)
         if column == Column.PROGRESS:
             progress = self._progress(row)
             return progress[1] if progress else ""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,7 @@ class QueueController(QObject):
         self.model.reorder_requested.connect(self.reorder)
         self.pause_requested = False
         """True from Pause until Start: the queue shows "Pausing…", then "Paused"."""
+        self.before_shutdown: list[Callable[[], None]] = []
 
     # ---- what the service knows, as the window reads it
 
@@ -382,7 +384,10 @@ class QueueController(QObject):
         self._calls.pop(serial, None)
 
     def shutdown(self, wait_ms: int = 15_000) -> None:
-        """Cancel everything, wait for the workers, and record running jobs as interrupted."""
+        """Cancel everything, wait for the workers, and record running jobs as interrupted (first
+        ``before_shutdown``'s callbacks: the farm leaves its jobs running)."""
+        for callback in self.before_shutdown:
+            callback()
         self.follower.stop()
         self.service.shutdown(wait_ms / 1000)
         self._shut = True

@@ -227,7 +227,7 @@ def test_a_schema_1_database_keeps_its_jobs_and_gains_an_empty_owner() -> None:
     finally:
         store.close()
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == jobdb.SCHEMA_VERSION == 3
+        assert db.execute("PRAGMA user_version").fetchone()[0] == jobdb.SCHEMA_VERSION == 4
         columns = {row[1]: row[2] for row in db.execute("PRAGMA table_info(jobs)")}
     db.close()
     assert columns["owner"] == "TEXT"

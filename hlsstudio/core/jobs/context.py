@@ -62,6 +62,10 @@ class JobRequest(BaseModel):
     """The audio and subtitle tracks to carry (None: found from the probe and the side files)."""
     job: str = Field(default_factory=new_token)
     """Who made the package folder: written into its ownership marker (the app's job id)."""
+    runs_on: str = "local"
+    """Where the encode runs: ``local``, or ``farm`` (an executor that knows a farm sends it there)."""
+    farm_job: str | None = None
+    """A farm job this job sent before (the app closed meanwhile): followed again instead of a new one."""
 
 
 @dataclass

@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
@@ -27,6 +28,20 @@ class Lane(StrEnum):
 
     ENCODE = "encode"
     IO = "io"
+
+
+@dataclass(frozen=True)
+class JobWork:
+    """A whole job's work on the encode lane, and where its encode runs (``JobRequest.runs_on``): an
+    executor that knows a render farm sends the encode of a ``farm`` job there; any other executor
+    simply runs it."""
+
+    work: Work
+    runs_on: str = "local"
+
+    def __call__(self) -> None:
+        """Run the job."""
+        self.work()
 
 
 class Executor(Protocol):

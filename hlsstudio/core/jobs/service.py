@@ -21,7 +21,8 @@ from hlsstudio.core.jobs import events as ev
 from hlsstudio.core.jobs import work
 from hlsstudio.core.jobs.actions import WAITING, JobActions
 from hlsstudio.core.jobs.context import JobCallbacks, JobRequest
-from hlsstudio.core.jobs.executor import Executor, Lane
+from hlsstudio.core.jobs.executor import Executor, JobWork, Lane
+from hlsstudio.core.jobs.placement import JobPlacement
 from hlsstudio.core.jobs.probing import Answer, ProbeLine
 from hlsstudio.core.jobs.publishing import PublishLine
 from hlsstudio.core.jobs.states import check_transition
@@ -36,7 +37,7 @@ log = logging.getLogger(__name__)
 Change = tuple[int, JobState, dict[str, Any]]
 
 
-class JobService(JobActions, JobTracking):
+class JobService(JobActions, JobTracking, JobPlacement):
     """Queue, state machine, persistence and execution of jobs. See the module docstring."""
 
     def __init__(
@@ -61,11 +62,10 @@ class JobService(JobActions, JobTracking):
         self._probing_now: set[int] = set()
         self._awaiting: dict[int, JobRecord] = {}  # jobs waiting for their probe, as queued
         self.toolchain: Toolchain | None = None
-        self.toolchain_error: str | None = None
+        self.toolchain_error: str | None = None  # why FFmpeg cannot be used
         self.ladder: Ladder | None = None
         self.ladder_problems: list[str] = []
-        self.running = False
-        self.closing = False
+        self.running = self.closing = False
         self.run_counts = [0, 0]
         self.probes = ProbeLine(
             executor,
@@ -194,7 +194,7 @@ class JobService(JobActions, JobTracking):
         ``out_dirs`` (one per source, in order) are the package folders the jobs write instead of
         output folder / content id (the command line's ``--out``)."""
         kind = content_type or ContentType(self.settings.default_content_type)
-        records = self.store.add([str(s) for s in sources], kind, owner=self.owner)
+        records = self.place_new(self.store.add([str(s) for s in sources], kind, owner=self.owner))
         if out_dirs is not None:
             with self._lock:
                 self._pinned_out.update((r.id, Path(d)) for r, d in zip(records, out_dirs, strict=True))
@@ -276,7 +276,8 @@ class JobService(JobActions, JobTracking):
                 if record is None:
                     break
                 job, cancel = self._launch(record)
-            self.executor.submit(Lane.ENCODE, functools.partial(self._run, job, cancel))
+            run = JobWork(functools.partial(self._run, job, cancel), job.request.runs_on)
+            self.executor.submit(Lane.ENCODE, run)
         self.check_finished()
 
     def _in_state(self, *states: JobState) -> list[JobRecord]:
@@ -308,9 +309,7 @@ class JobService(JobActions, JobTracking):
         folder_name = record.content_id if valid_id else suggest_content_id(record.source)
         return self.settings.resolved_output_dir() / folder_name
 
-    def _launch(
-        self, record: JobRecord, out_dir: Path | None = None
-    ) -> tuple[work.EncodeJob, threading.Event]:
+    def _launch(self, record: JobRecord) -> tuple[work.EncodeJob, threading.Event]:
         assert self.ladder is not None
         snapshot = work.JobSnapshot.of(self.settings, self.ladder)
         out_dir = self._out_dir(record)
@@ -326,6 +325,8 @@ class JobService(JobActions, JobTracking):
             job=str(record.id),
             replace_live=self.may_replace(record),
             tracks=record.tracks,
+            runs_on=record.runs_on,
+            farm_job=record.farm_job,
         )
         cancel = threading.Event()
         self._encodes[record.id] = (cancel, out_dir)
@@ -382,9 +383,8 @@ class JobService(JobActions, JobTracking):
                 return
             self.running = False
         self.bus.emit(ev.QueueRunning(False))
-        done, failed = self.run_counts
-        if done or failed:
-            self.bus.emit(ev.QueueFinished(done, failed))
+        if any(self.run_counts):
+            self.bus.emit(ev.QueueFinished(*self.run_counts))
 
     def shutdown(self, wait_s: float = 15.0) -> None:
         """Cancel everything, wait for the work, and record running jobs as interrupted."""

@@ -1,6 +1,7 @@
-"""The settings window: encoding, destination and FFmpeg pages; OK saves, Cancel forgets.
+"""The settings window: encoding, destination, farm and FFmpeg pages; OK saves, Cancel forgets.
 
-Secrets typed here (the R2 secret key, the webhook URL and secret) go to the OS keyring in workers.
+Secrets typed here (the R2 secret key, the webhook URL and secret, the farm's password) go to the OS
+keyring in workers.
 
 It is not modal: the queue keeps running and stays usable while it is open. OK on a destination
 that cannot publish (fields left empty, or the last connection test failed) asks "Save anyway?"
@@ -25,6 +26,7 @@ from hlsstudio.qt.destination_status import soft_wrap
 from hlsstudio.qt.queue_controller import QueueController
 from hlsstudio.qt.widgets.destination_page import DestinationPage, WebhookSaver
 from hlsstudio.qt.widgets.encoding_page import EncodingPage
+from hlsstudio.qt.widgets.farm_page import FarmPage, FarmPasswordSaver
 from hlsstudio.qt.widgets.ffmpeg_page import FfmpegPage
 
 ERROR_STYLE = "color: #d64545;"
@@ -53,9 +55,11 @@ class SettingsDialog(QDialog):
         self.encoding = EncodingPage(settings)
         self.destination = DestinationPage(settings.destination, controller.pools.io)
         self.ffmpeg = FfmpegPage(settings)
+        self.farm = FarmPage(settings.farm, controller.pools.io)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.encoding, "Encoding")
         self.tabs.addTab(self.destination, "Destination")
+        self.tabs.addTab(self.farm, "Farm")
         self.tabs.addTab(self.ffmpeg, "FFmpeg")
         self.error = QLabel()
         self.error.setStyleSheet(ERROR_STYLE)
@@ -85,6 +89,7 @@ class SettingsDialog(QDialog):
             **self.encoding.values(self._original),
             **self.destination.values(),
             **self.ffmpeg.values(),
+            **self.farm.values(),
         }
         merged = self._original.model_copy(update=update)
         return AppSettings.model_validate(merged.model_dump(mode="json"))
@@ -104,6 +109,8 @@ class SettingsDialog(QDialog):
         webhook = self.destination.webhook_change()
         if webhook is not None:  # keyring writes happen in a worker, reported in the status bar
             WebhookSaver(self.controller).save(*webhook)
+        if self.farm.typed_password():
+            FarmPasswordSaver(self.controller).save(self.farm.typed_password())
         self.settings_accepted.emit(settings, self.destination.typed_secret())
         tested = self.destination.last_test()
         if tested is not None:
