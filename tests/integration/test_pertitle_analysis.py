@@ -96,7 +96,7 @@ def check_plan(plan: PerTitlePlan, caps: list[PlannedRung]) -> None:
         cap = next(c for c in caps if (c.width, c.height) == (rung.width, rung.height) and not is_cellular(c))
         assert rung.predicted_kbps <= cap.video_kbps <= top_cap
         assert rung.maxrate_kbps <= cap.maxrate_kbps
-        assert rung.bufsize_kbps == rung.maxrate_kbps
+        assert rung.bufsize_kbps == 2 * rung.maxrate_kbps
     qualities = [r.predicted_vmaf for r in plan.rungs]
     assert all(b > a for a, b in itertools.pairwise(qualities)), qualities
     assert len(plan.excerpts) == 3 and all(d == pytest.approx(2.0) for _, d in plan.excerpts)
@@ -121,10 +121,8 @@ def test_easy_content_gets_fewer_cheaper_rungs_and_a_second_analysis_hits_the_ca
         raise AssertionError("a cached analysis runs nothing")
 
     monkeypatch.setattr(runs, "spawn", refuse)
-    started = time.monotonic()
     again = analyse(hard, tools)
-    assert time.monotonic() - started < 2.0
-    assert again == hard_plan
+    assert again == hard_plan.model_copy(update={"reused": True})
 
 
 def test_cancel_mid_analysis_stops_everything_and_leaves_nothing(
