@@ -63,8 +63,8 @@ log = logging.getLogger(__name__)
 REFINE_BEYOND_CRF = 2.0
 """A top target this far outside the first trials gets a trial of its own in round two (unless it
 would cost more than the top rung's cap)."""
-BOTTOM_CRF_RANGE = (4.0, 6.0)
-"""How far below and above the top target's CRF the smallest size's single trial may go."""
+ANCHOR_CRF_RANGE = (8.0, 6.0)
+"""How far below and above the top goal's CRF a size's trial at its fixed rung's rate may go."""
 STAGES = {"probe": 0.05, "sample": 0.10, "first": 0.40, "second": 0.45}
 """Each stage's share of the progress bar."""
 
@@ -170,16 +170,19 @@ def _excerpts(job: _Job, folder: Path, notes: list[str]) -> tuple[list[Window], 
 def _size_crfs(job: _Job, index: int, count: int, target: float, top: Curve) -> list[float]:
     """The round-two CRFs of the regular size at ``index`` (1: the second largest).
 
-    With a single trial, the smallest size is tried where it is predicted to need the fixed lowest
-    rung's rate, so the quality the per-title ladder must match at its bottom is measured, not guessed.
+    Around the CRF where the top size reaches the top rung's goal, with one CRF moved to where this
+    size is predicted to need its fixed rung's rate: the quality the fixed ladder gets at that size is
+    then measured, not guessed, and a source with less detail than its frame (upscaled, soft), where
+    a smaller size at a low CRF beats a larger one, is seen to be one.
     """
-    regular = job.regular
-    if count == 1 and index >= 2 and index == len(regular) - 1:
-        cap = regular[index]
-        crf = crf_for_kbps_at_size(top, cap.video_kbps, cap.width, cap.height)
-        crf = min(max(crf, target - BOTTOM_CRF_RANGE[0]), target + BOTTOM_CRF_RANGE[1])
-        return [min(max(round(crf * 2) / 2, CRF_MIN), CRF_MAX)]
-    return crfs_around(target, count, second=index == 1)
+    cap = job.regular[index]
+    crfs = crfs_around(target, count, second=index == 1)
+    anchor = crf_for_kbps_at_size(top, cap.video_kbps, cap.width, cap.height)
+    anchor = min(max(anchor, target - ANCHOR_CRF_RANGE[0]), target + ANCHOR_CRF_RANGE[1])
+    anchor = min(max(round(anchor * 2) / 2, CRF_MIN), CRF_MAX)
+    nearest = min(range(len(crfs)), key=lambda i: abs(crfs[i] - anchor))
+    crfs[nearest] = anchor
+    return sorted(set(crfs))
 
 
 def _round(

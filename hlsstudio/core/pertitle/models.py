@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from hlsstudio.core.quality.metric import Metric
 
-ANALYSIS_VERSION = 4
+ANALYSIS_VERSION = 5
 """Bumped whenever the analysis would choose differently: older cached plans are then not reused."""
 
 
