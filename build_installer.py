@@ -47,19 +47,20 @@ CLI_NAME = "hlsstudio-cli"
 BUNDLE_ID = "org.hlsstudio.HLSStudio"
 FFMPEG_DIR = "ffmpeg"
 
-# Python modules that are installed (Qt bindings, dev tools) but never imported by the app.
+# Python modules that are installed (Qt bindings, dev tools) but never imported by the app. Of the Addons
+# wheel the app uses QtMultimedia + QtMultimediaWidgets (the preview window) and QtCharts (the ladder plot).
 UNUSED_QT_MODULES = tuple(
     f"PySide6.{name}"
     for name in (
-        "QtQml", "QtQmlFeatures", "QtQuick", "QtQuickControls2", "QtQuickTest", "QtQuickWidgets",
-        "QtQuick3D", "QtSql", "QtTest", "QtDesigner", "QtHelp", "QtUiTools", "QtXml", "QtOpenGL",
-        "QtOpenGLWidgets", "QtPrintSupport", "QtConcurrent", "QtDBus", "QtSvgWidgets", "QtLabsStyleKit",
-        "QtWebEngineCore", "QtWebEngineWidgets", "QtWebEngineQuick", "QtWebChannel", "QtWebSockets",
-        "QtWebView", "QtMultimedia", "QtMultimediaWidgets", "QtSpatialAudio", "QtTextToSpeech", "QtCharts",
-        "QtDataVisualization", "QtGraphs", "QtGraphsWidgets", "QtBluetooth", "QtNfc", "QtPdf",
-        "QtPdfWidgets", "QtPositioning", "QtLocation", "QtSensors", "QtSerialPort", "QtSerialBus",
-        "QtRemoteObjects", "QtScxml", "QtStateMachine", "QtHttpServer", "QtNetworkAuth", "QtAxContainer",
-        "Qt3DCore", "Qt3DRender", "Qt3DInput", "Qt3DLogic", "Qt3DAnimation", "Qt3DExtras",
+        "QtQml", "QtQmlFeatures", "QtQuick", "QtQuickControls2", "QtQuickTest", "QtQuickWidgets", "QtQuick3D",
+        "QtSql", "QtTest", "QtDesigner", "QtHelp", "QtUiTools", "QtXml", "QtOpenGL", "QtOpenGLWidgets",
+        "QtPrintSupport", "QtConcurrent", "QtDBus", "QtSvgWidgets", "QtLabsStyleKit", "QtWebEngineCore",
+        "QtWebEngineWidgets", "QtWebEngineQuick", "QtWebChannel", "QtWebSockets", "QtWebView",
+        "QtSpatialAudio", "QtTextToSpeech", "QtDataVisualization", "QtGraphs", "QtGraphsWidgets",
+        "QtBluetooth", "QtNfc", "QtPdf", "QtPdfWidgets", "QtPositioning", "QtLocation", "QtSensors",
+        "QtSerialPort", "QtSerialBus", "QtRemoteObjects", "QtScxml", "QtStateMachine", "QtHttpServer",
+        "QtNetworkAuth", "QtAxContainer", "Qt3DCore", "Qt3DRender", "Qt3DInput", "Qt3DLogic", "Qt3DAnimation",
+        "Qt3DExtras",
     )
 )  # fmt: skip
 UNUSED_PYTHON_MODULES = (
@@ -76,6 +77,7 @@ QT_PLUGINS_KEPT = {
     "platformthemes": r"qxdgdesktopportal",
     "platforminputcontexts": r"(compose|ibus)platforminputcontextplugin",
     "imageformats": r"q(svg|jpeg|ico|gif)",
+    "multimedia": r"ffmpegmediaplugin",  # QtMultimedia's FFmpeg back end (it brings Qt's libav*/libsw*)
     "iconengines": r"qsvgicon",
     "styles": r".+",
     "xcbglintegrations": r".+",
@@ -414,7 +416,8 @@ def make_config(work: Path, tools: dict[str, Path], trim: bool) -> SpecConfig:
         datas=[(str(RESOURCES / kind), f"resources/{kind}") for kind in ("icons", "presets")],
         binaries=ffmpeg_spec_binaries(tools, work),
         excludes=[*UNUSED_QT_MODULES, *UNUSED_PYTHON_MODULES] if trim else ["tkinter", "_tkinter"],
-        hiddenimports=["hlsstudio.selftest", "hlsstudio.cli.publishing"],
+        # QtCharts: the ladder plot's module, shipped even while only some windows import it
+        hiddenimports=["hlsstudio.selftest", "hlsstudio.cli.publishing", "PySide6.QtCharts"],
         runtime_hooks=[str(PACKAGING / "rthooks" / "child_env.py")],
     )
 

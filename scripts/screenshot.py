@@ -8,7 +8,10 @@ reason and next step under the queue, the queue pausing), ``settings-destination
 destination that cannot work yet), ``settings-ffmpeg.png`` (what this computer can do) and
 ``tracks-tab.png`` (1280x720, the Tracks tab of a job added last: two audio tracks in the file,
 English the default and French 5.1 mixed down to stereo, an English subtitle track in the file and
-a Swahili one in ``<name>.sw.srt`` beside it).
+a Swahili one in ``<name>.sw.srt`` beside it) and ``ladder-plan.png`` (1280x720, the Ladder tab of a
+per-title job that really ran: the analysis, the encode and the measured quality of a 10 s 720p
+source, encoded once the other jobs are stopped) and ``preview.png`` (the preview window of a
+finished job with two languages and subtitles, its source beside it: ``preview_shot.py``).
 
 Everything happens under a throw-away ``HLSSTUDIO_HOME``: sources are generated with ffmpeg,
 probed, transcoded and "published" to a local folder by the app itself, and the window is grabbed
@@ -41,6 +44,8 @@ from hlsstudio.core.settings import AppSettings, DestinationSettings  # noqa: E4
 from hlsstudio.qt.columns import Column  # noqa: E402
 from hlsstudio.qt.main_window import MainWindow  # noqa: E402
 from hlsstudio.qt.theme import apply_theme  # noqa: E402
+from hlsstudio.qt.widgets.ladder_tab import LadderTab  # noqa: E402
+from scripts.preview_shot import preview_shot  # noqa: E402
 
 # file name, lavfi pattern (None: not a video at all), width, height, seconds, constant bit rate
 SOURCES = [
@@ -53,6 +58,8 @@ SOURCES = [
 ]
 EPISODES = ("S01E01", "S01E02")
 TIMEOUT = 240.0
+LADDER_SOURCE = ("Harbour Lights - teaser.mp4", "testsrc2", 1280, 720, 10, "6M")
+"""The per-title job of the Ladder tab's shot (added last, encoded alone)."""
 TRACKS_SOURCE = "Harbour Lights - festival cut.mkv"
 """The job shown in the Tracks tab (added once the other shots are taken, so it is never encoded)."""
 SUBTITLES = {
@@ -245,6 +252,66 @@ def tracks_shot(app: QApplication, window: MainWindow, folder: Path) -> None:
     window.side_tabs.setCurrentWidget(window.metadata)
 
 
+def make_room_for_plan(window: MainWindow, tab: LadderTab) -> None:
+    """Drag the splitters as a user would: the queue up (four rows still show), then the editor up
+    to its smallest, so the job's plan shows whole under it."""
+    editor = tab.editor.minimumSizeHint().height()  # the editor whole if it can be, else scrolled
+    for _ in range(3):  # each drag changes the layout below it: measure again, drag again
+        tab.fit_plan()
+        short = editor + tab.splitter.handleWidth() + tab.plan_height() - tab.splitter.height()
+        queue, below = window.main_splitter.sizes()
+        lowest = window.table.horizontalHeader().height() + 4 * window.table.rowHeight(0)
+        move = max(0, min(short, queue - lowest))
+        window.main_splitter.setSizes([queue - move, below + move])
+        QApplication.processEvents()
+    room = tab.splitter.height() - tab.splitter.handleWidth()
+    tab.splitter.setSizes([room - tab.plan_height(), tab.plan_height()])
+    if os.environ.get("SCREENSHOT_DEBUG"):
+        print("ladder tab", window.main_splitter.sizes(), tab.splitter.sizes(), tab.plan_height())
+
+
+def ladder_shot(app: QApplication, window: MainWindow, folder: Path) -> None:
+    """The window at 1280x720 with the Ladder tab of a per-title job that ran here: the other jobs
+    are stopped, per-title is turned on as in Settings, and the job runs alone to the end."""
+    controller, model = window.controller, window.controller.model
+    controller.cancel([r.id for r in model.records() if r.state.is_active or r.state is JobState.READY])
+    wait(app, lambda: not any(r.state.is_active for r in model.records()), "the other jobs to stop")
+    encode = window.settings.encode.model_copy(update={"ladder_mode": "per-title"})
+    window.apply_settings(window.settings.model_copy(update={"encode": encode}))
+    name = LADDER_SOURCE[0]
+    controller.add_files([make_source(HOME / "sources", LADDER_SOURCE)])
+
+    def state() -> JobState | None:
+        return next((r.state for r in model.records() if r.name == name), None)
+
+    def standing() -> str:
+        return f"the teaser ({state() or 'not in the queue yet'})"
+
+    wait(app, lambda: state() not in (None, JobState.QUEUED, JobState.PROBING), standing)
+    controller.start()
+
+    def finished() -> bool:
+        record = by_name(window, name)
+        return record.state.is_terminal and record.result is not None
+
+    wait(app, finished, standing)
+    record = by_name(window, name)
+    if record.result is None or record.result.per_title is None:
+        sys.exit(f"the per-title job did not finish with a plan: {record.state.value}, {record.error}")
+    window.resize(1280, 720)
+    tab = window.ladder_tab
+    row = model.row_of(record.id) or 0
+    window.table.selectRow(row)
+    tab.show_job(record, 1)
+    window.side_tabs.setCurrentWidget(tab)
+    window.statusBar().clearMessage()
+    settle(app)
+    make_room_for_plan(window, tab)
+    window.table.scrollTo(model.index(row, 0))
+    settle(app)
+    save(window.grab(), folder / "ladder-plan.png")
+
+
 def by_name(window: MainWindow, name: str) -> JobRecord:
     return next(r for r in window.controller.model.records() if r.name == name)
 
@@ -304,7 +371,8 @@ def main(argv: list[str]) -> int:
     save(window.grab(), target)
     small_shots(app, window, target.parent, by_name(window, SOURCES[2][0]))
     tracks_shot(app, window, target.parent)
-    controller.cancel([by_name(window, long_one).id])
+    ladder_shot(app, window, target.parent)
+    preview_shot(app, window, target.parent)
     window.close()
     shutil.rmtree(HOME, ignore_errors=True)
     print(target)

@@ -13,6 +13,7 @@ from hlsstudio.core.jobs.actions import RETRYABLE, WAITING
 from hlsstudio.core.jobstore import JobRecord
 from hlsstudio.qt.icons import icon
 from hlsstudio.qt.job_status import publishable, retry_label
+from hlsstudio.qt.preview.package import can_preview
 
 if TYPE_CHECKING:
     from hlsstudio.qt.queue_controller import QueueController
@@ -35,6 +36,7 @@ class WindowActions:
     move_up: QAction
     move_down: QAction
     publish: QAction
+    preview: QAction
     open_folder: QAction
     copy_url: QAction
     details: QAction
@@ -80,6 +82,9 @@ def create_actions(parent: QWidget) -> WindowActions:
         move_up=_action(parent, "Move up", "move-up", "Ctrl+Up", "Move the selected jobs up"),
         move_down=_action(parent, "Move down", "move-down", "Ctrl+Down", "Move the selected jobs down"),
         publish=_action(parent, "Publish", "publish", "Ctrl+P", "Publish the selected (or all) encoded jobs"),
+        preview=_action(
+            parent, "Preview", "preview", "Ctrl+Shift+P", "Play the finished package: rungs, sound, subtitles"
+        ),
         open_folder=_action(parent, "Open output folder", "open-folder", "Ctrl+E", "Show the package folder"),
         copy_url=_action(parent, "Copy HLS URL", "copy-link", "Ctrl+Shift+C", "Copy the public master URL"),
         details=_action(
@@ -114,7 +119,7 @@ def build_menus(window: QMainWindow, a: WindowActions) -> None:
     queue_menu.addSeparator()
     queue_menu.addAction(a.publish)
     view_menu = bar.addMenu("&View")
-    view_menu.addActions([a.details, a.open_folder, a.copy_url])
+    view_menu.addActions([a.preview, a.details, a.open_folder, a.copy_url])
     view_menu.addSeparator()
     view_menu.addAction(a.show_log)
 
@@ -129,7 +134,7 @@ def build_toolbar(window: QMainWindow, a: WindowActions) -> QToolBar:
         [a.start, a.pause],
         [a.cancel, a.retry, a.remove],
         [a.move_top, a.move_up, a.move_down],
-        [a.publish, a.details, a.open_folder, a.copy_url],
+        [a.publish, a.preview, a.details, a.open_folder, a.copy_url],
         [a.settings, a.show_log],
     ]
     for n, group in enumerate(groups):
@@ -146,7 +151,7 @@ def build_toolbar(window: QMainWindow, a: WindowActions) -> QToolBar:
 def row_menu(parent: QWidget, a: WindowActions) -> QMenu:
     """The queue's context menu."""
     menu = QMenu(parent)
-    menu.addActions([a.details, a.open_folder, a.copy_url])
+    menu.addActions([a.preview, a.details, a.open_folder, a.copy_url])
     menu.addSeparator()
     menu.addActions([a.publish, a.cancel, a.retry])
     menu.addSeparator()
@@ -182,6 +187,7 @@ def update_action_states(
     a.move_down.setEnabled(bool(rows) and not at_bottom)
     unpublished = model.unpublished()
     a.publish.setEnabled(any(map(publishable, records)) or (not records and bool(unpublished)))
+    a.preview.setEnabled(len(records) == 1 and can_preview(records[0]))
     a.open_folder.setEnabled(len(records) == 1 and bool(records[0].out_dir))
     a.copy_url.setEnabled(any(r.hls_url for r in records))
     a.details.setEnabled(len(records) == 1)

@@ -6,20 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QPoint, Qt, QTimer
-from PySide6.QtGui import (
-    QCloseEvent,
-    QDragEnterEvent,
-    QDropEvent,
-)
-from PySide6.QtWidgets import (
-    QFileDialog,
-    QHeaderView,
-    QLabel,
-    QMainWindow,
-    QMessageBox,
-    QTabWidget,
-    QWidget,
-)
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QFileDialog, QHeaderView, QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
 
 from hlsstudio.core.errors import HlsStudioError
 from hlsstudio.core.jobstore import JobRecord, JobStore
@@ -31,15 +19,18 @@ from hlsstudio.qt import tasks, window_layout
 from hlsstudio.qt.actions import build_menus, build_toolbar, create_actions, row_menu, update_action_states
 from hlsstudio.qt.columns import Column
 from hlsstudio.qt.destination_status import DestinationStatus
+from hlsstudio.qt.farm_wiring import attach_farm
 from hlsstudio.qt.file_drops import route_drop
 from hlsstudio.qt.icons import app_icon
 from hlsstudio.qt.notifications import Notifier
 from hlsstudio.qt.pools import Pools, thread_pools
+from hlsstudio.qt.preview.windows import PreviewWindows
 from hlsstudio.qt.queue_controller import QueueController
 from hlsstudio.qt.row_commands import RowCommands
 from hlsstudio.qt.widgets.details_dialog import DetailsDialog
 from hlsstudio.qt.widgets.drop_zone import DropZone, paths_from_mime
 from hlsstudio.qt.widgets.ladder_editor import LadderEditor
+from hlsstudio.qt.widgets.ladder_tab import LadderTab
 from hlsstudio.qt.widgets.log_window import LogWindow
 from hlsstudio.qt.widgets.metadata_panel import MetadataPanel
 from hlsstudio.qt.widgets.publish_panel import PublishPanel
@@ -81,6 +72,7 @@ class MainWindow(QMainWindow):
         self.commands = create_actions(self)
         self.rows = RowCommands(self)
         self.notifier = Notifier(self)
+        self.previews = PreviewWindows(self.controller.pools.io, self)
         self._settings_dialog: SettingsDialog | None = None
         self._log_window: LogWindow | None = None
         self._closed = False
@@ -94,6 +86,7 @@ class MainWindow(QMainWindow):
         self._build()
         self._connect()
         self.restore_layout()
+        self.farm = attach_farm(self)  # the farm's settings page hook, row actions, Farm tab, shutdown
         self.controller.load()
         self._update_actions()
 
@@ -109,10 +102,11 @@ class MainWindow(QMainWindow):
         self.metadata = MetadataPanel(self.controller)
         self.tracks_panel = TracksPanel(self.controller)
         self.ladder_editor = LadderEditor(list(self.settings.ladder))
+        self.ladder_tab = LadderTab(self.ladder_editor, self.controller)
         self.publish_panel = PublishPanel(self.controller)
         self.side_tabs = QTabWidget()
         self.side_tabs.addTab(self.metadata, "Source")
-        self.side_tabs.addTab(self.ladder_editor, "Ladder")
+        self.side_tabs.addTab(self.ladder_tab, "Ladder")
         self.side_tabs.addTab(self.tracks_panel, "Tracks")
         self.bottom_splitter = window_layout.splitter(
             Qt.Orientation.Horizontal, self.publish_panel, self.side_tabs, (1, 1)
@@ -143,6 +137,7 @@ class MainWindow(QMainWindow):
         a.move_up.triggered.connect(lambda: self._move("up"))
         a.move_down.triggered.connect(lambda: self._move("down"))
         a.publish.triggered.connect(rows.publish)
+        a.preview.triggered.connect(lambda: self.previews.open(self.selected_records()))
         a.open_folder.triggered.connect(rows.open_folder)
         a.copy_url.triggered.connect(rows.copy_url)
         a.details.triggered.connect(self.show_details)
@@ -191,8 +186,10 @@ class MainWindow(QMainWindow):
         records = self.selected_records()
         focused = self.controller.model.record_at(current.row()) if current.isValid() else None
         shown = focused if focused is not None and focused.id in {r.id for r in records} else None
-        self.metadata.show_job(shown or (records[0] if records else None))
-        self.tracks_panel.show_job(shown or (records[0] if records else None), len(records))
+        job = shown or (records[0] if records else None)
+        self.metadata.show_job(job)
+        for panel in (self.tracks_panel, self.ladder_tab):
+            panel.show_job(job, len(records))
         self._update_actions()
 
     def _update_actions(self) -> None:
@@ -390,6 +387,7 @@ class MainWindow(QMainWindow):
         self.save_settings()
         self.controller.shutdown()
         self.notifier.hide()
+        self.previews.close_all()
         if self._log_window is not None:
             self._log_window.close()
         if self._owns_store:

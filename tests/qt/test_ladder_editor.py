@@ -33,7 +33,7 @@ def test_an_invalid_cell_blocks_apply_with_the_reason_and_jobs_keep_the_applied_
     cell = model.index(1, HEIGHT)
 
     # type into the cell's editor: each keystroke is validated, before the editor closes
-    window.side_tabs.setCurrentWidget(editor)
+    window.side_tabs.setCurrentWidget(window.ladder_tab)
     editor.table.setCurrentIndex(cell)
     editor.table.edit(cell)
     spin = editor.table.findChild(QSpinBox)

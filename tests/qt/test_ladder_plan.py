@@ -6,15 +6,18 @@ with the figures a 10 s 1280x720 per-title encode produced here (``transcode`` w
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from PySide6.QtCharts import QLineSeries, QLogValueAxis, QScatterSeries, QValueAxis, QXYSeries
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from hlsstudio.core.jobstore import JobRecord, JobStore
-from hlsstudio.core.ladder import default_ladder
+from hlsstudio.core.ladder import PresetLanguages, default_ladder, read_preset, save_preset
 from hlsstudio.core.models import JobResult, JobState, QualityReport, RungQuality, VariantResult
 from hlsstudio.core.pertitle.models import ChosenRung, PerTitlePlan, TrialPoint
+from hlsstudio.core.settings import load_settings
 from hlsstudio.qt.widgets import plan_summary
 from hlsstudio.qt.widgets.details_dialog import summary_text
 from hlsstudio.qt.widgets.hull_chart import CHOSEN, HULL, MEASURED, log_range, nice_range
@@ -386,9 +389,7 @@ def test_the_window_shows_the_selected_job_in_its_ladder_tab(
     store.transition(second.id, JobState.DONE, result=fixed_record(vmaf_report()).result)
     store.close()
     window = make_window()
-    tab = getattr(window, "ladder_tab", None)
-    if tab is None:
-        pytest.skip("the main window does not build the Ladder tab yet")
+    tab = window.ladder_tab
     assert window.side_tabs.tabText(window.side_tabs.indexOf(tab)) == "Ladder"
     select_ids(window, [second.id])
     assert tab.panel.view().heading == "Fixed ladder for trailer.mov"
@@ -396,3 +397,24 @@ def test_the_window_shows_the_selected_job_in_its_ladder_tab(
     assert tab.panel.view().heading == "Per-title plan for film.mp4"
     select_ids(window, [first.id, second.id])
     assert tab.panel.view().heading.startswith("2 jobs are selected")
+
+
+def test_the_rungs_line_sets_per_title_for_new_jobs_and_a_preset_can_set_it(
+    qtbot: QtBot, make_window: WindowFactory, tmp_path: Path
+) -> None:
+    window = make_window()
+    tab = window.ladder_tab
+    assert tab.mode_row.mode() == "fixed" == window.settings.encode.ladder_mode
+    tab.mode_row.box.setCurrentIndex(tab.mode_row.box.findData("per-title"))
+    tab.mode_row.box.activated.emit(tab.mode_row.box.currentIndex())  # as a user's pick reports it
+    assert window.settings.encode.ladder_mode == "per-title"
+    assert window.controller.settings.encode.ladder_mode == "per-title"  # the jobs that start now
+    window.save_settings()
+    assert load_settings().encode.ladder_mode == "per-title"  # saved
+    assert "per-title rungs" in window.statusBar().currentMessage()
+    saved = tab.editor.save_as("Cartoons")  # a preset saved now keeps the mode
+    assert saved is not None and read_preset(saved).languages.ladder_mode == "per-title"
+    fixed = tmp_path / "broadcast.json"
+    save_preset(fixed, default_ladder(), "Broadcast", PresetLanguages(ladder_mode="fixed"))
+    assert tab.editor.load_file(fixed) and tab.editor.apply()
+    assert window.settings.encode.ladder_mode == "fixed" and tab.mode_row.mode() == "fixed"
