@@ -92,3 +92,21 @@ def test_measuring_can_be_turned_off(source: Path, toolchain: Toolchain, tmp_pat
     settings = SETTINGS.model_copy(update={"measure_quality": False})
     result = transcode(source, tmp_path / "pkg", ladder=LADDER, settings=settings, toolchain=toolchain)
     assert result.status == "completed" and result.quality is None
+
+
+def test_a_source_whose_picture_starts_after_zero_is_compared_frame_for_frame(
+    toolchain: Toolchain, tmp_path: Path
+) -> None:
+    source = tmp_path / "late.mkv"  # B-frames in Matroska: the picture starts a frame's fraction in
+    run_ffmpeg([
+        "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25:duration=8",
+        "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=8",
+        "-map", "0:v", "-map", "1:a", "-c:v", "libx264", "-preset", "veryfast", "-crf", "14",
+        "-c:a", "aac", str(source),
+    ])  # fmt: skip
+    info = probe_file(toolchain.ffprobe, source)
+    assert info.video_delay > 0  # the encode repeats its first frame at 0
+    result = transcode(source, tmp_path / "pkg", ladder=LADDER, settings=SETTINGS, toolchain=toolchain)
+    assert result.status == "completed" and result.quality is not None, result.error
+    high = result.quality.rungs[-1]
+    assert high.rung == "360p" and high.mean >= 90.0, result.quality  # one frame off measured ~31

@@ -147,8 +147,13 @@ def quality_command(
     ``log``; SSIM prints its summary on stderr. ``subsample`` compares every N-th frame (VMAF only).
     """
     width, height = size
-    scale = f"scale={width}:{height}:flags=bicubic,format=yuv420p,setpts=PTS-STARTPTS"
+    scale = f"scale={width}:{height}:flags=bicubic,format=yuv420p"
+    # the distorted stretch starts at its first frame; the reference at the stretch's start on the
+    # title's timeline, not at its own first frame: a source whose picture starts a little after 0
+    # gets its first frame repeated at 0 by the encode, and libvmaf then pairs frames by time
     reference_args, prepare = _reference_input(reference, reference_at, reference_chain)
+    distorted_side = f"{scale},setpts=PTS-STARTPTS"
+    reference_side = f"{prepare},{scale},setpts=PTS-{reference_at.start:.3f}/TB"
     if tool.metric == "vmaf":
         log_path = str(log).replace("\\", "/").replace(":", "\\\\:")
         compare = (
@@ -160,7 +165,7 @@ def quality_command(
     return [
         tool.ffmpeg, "-hide_banner", "-nostdin", "-copyts", "-start_at_zero",
         *distorted_at.input_args(distorted), *reference_args,
-        "-lavfi", f"[0:v]{scale}[d];[1:v]{prepare},{scale}[r];[d][r]{compare}",
+        "-lavfi", f"[0:v]{distorted_side}[d];[1:v]{reference_side}[r];[d][r]{compare}",
         "-f", "null", "-",
     ]  # fmt: skip
 
