@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
@@ -148,8 +149,8 @@ def build_toolbar(window: QMainWindow, a: WindowActions) -> QToolBar:
     return toolbar
 
 
-def row_menu(parent: QWidget, a: WindowActions) -> QMenu:
-    """The queue's context menu."""
+def row_menu(parent: QWidget, a: WindowActions, extra: Sequence[QAction] = ()) -> QMenu:
+    """The queue's context menu (``extra``: more actions at its end, e.g. the farm's)."""
     menu = QMenu(parent)
     menu.addActions([a.preview, a.details, a.open_folder, a.copy_url])
     menu.addSeparator()
@@ -158,6 +159,9 @@ def row_menu(parent: QWidget, a: WindowActions) -> QMenu:
     menu.addActions([a.move_top, a.move_up, a.move_down])
     menu.addSeparator()
     menu.addAction(a.remove)
+    if extra:
+        menu.addSeparator()
+        menu.addActions(list(extra))
     return menu
 
 

@@ -15,14 +15,13 @@ import logging
 import time
 from typing import Any
 
-from PySide6.QtCore import QObject, QPoint, QTimer
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QAction
 
 from hlsstudio.core.errors import HlsStudioError
 from hlsstudio.core.jobstore import JobRecord
 from hlsstudio.farm.desktop import FarmCheck, check_farm, desktop_config
 from hlsstudio.farm.session import FarmSession
-from hlsstudio.qt.actions import row_menu
 from hlsstudio.qt.widgets.farm_panel import FarmPanel
 from hlsstudio.qt.workers import CallWorker
 
@@ -59,9 +58,6 @@ class FarmWiring(QObject):
         self.run_locally.triggered.connect(lambda: self.place("local"))
         self.panel = FarmPanel(controller.pools.io, self.session.status)
         window.side_tabs.addTab(self.panel, "Farm")
-        # the row menu is the window's, with the farm's actions added (see the report in the README)
-        window.table.customContextMenuRequested.disconnect(window._context_menu)
-        window.table.customContextMenuRequested.connect(self.context_menu)
         window.table.selectionModel().selectionChanged.connect(self.on_selection)
         controller.job_updated.connect(self.on_job_updated)
         QTimer.singleShot(0, self.follow_again)
@@ -121,14 +117,11 @@ class FarmWiring(QObject):
 
     # ---- the window's events
 
-    def context_menu(self, pos: QPoint) -> None:
-        """The window's row menu with "Run on the farm" / "Run locally" added."""
-        menu = row_menu(self.window, self.window.commands)
-        menu.addSeparator()
-        menu.addActions([self.run_on_farm, self.run_locally])
+    def menu_actions(self) -> list[QAction]:
+        """ "Run on the farm" / "Run locally" for the window's row menu, their states brought up to date."""
         self.refresh_check()
         self.update_actions()
-        menu.popup(self.window.table.viewport().mapToGlobal(pos))
+        return [self.run_on_farm, self.run_locally]
 
     def on_selection(self, *_args: object) -> None:
         records = self.window.selected_records()

@@ -288,7 +288,7 @@ class MainWindow(QMainWindow):
             self.show_details()
 
     def _context_menu(self, pos: QPoint) -> None:
-        row_menu(self, self.commands).popup(self.table.viewport().mapToGlobal(pos))
+        row_menu(self, self.commands, self.farm.menu_actions()).popup(self.table.viewport().mapToGlobal(pos))
 
     def _on_queue_finished(self, done: int, failed: int) -> None:
         text = f"{done} done" + (f", {failed} failed" if failed else "")

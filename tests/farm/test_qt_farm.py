@@ -15,8 +15,8 @@ from pytestqt.qtbot import QtBot
 
 from hlsstudio.core.models import JobState
 from hlsstudio.core.settings import AppSettings, FarmSettings
+from hlsstudio.qt.actions import row_menu
 from hlsstudio.qt.columns import Column
-from hlsstudio.qt.farm_wiring import attach_farm
 from hlsstudio.qt.main_window import MainWindow
 from hlsstudio.qt.pools import thread_pools
 from hlsstudio.qt.widgets.farm_page import FarmPage
@@ -78,7 +78,7 @@ def test_the_desktop_sends_a_job_to_the_farm_and_shows_its_chunks(
     window = MainWindow(settings, remember=False)
     window.confirm = lambda *_args: True  # type: ignore[method-assign]
     qtbot.addWidget(window)
-    wiring = attach_farm(window)
+    wiring = window.farm  # the window wires the farm in itself
     window.show()
     try:
         job = window.controller.add_files([title])[0]
@@ -89,6 +89,9 @@ def test_the_desktop_sends_a_job_to_the_farm_and_shows_its_chunks(
         qtbot.waitUntil(lambda: wiring.check is not None, timeout=WAIT_MS)
         assert wiring.check is not None and wiring.check.usable, wiring.check
         assert wiring.run_on_farm.isEnabled() and not wiring.run_locally.isEnabled()
+        menu = row_menu(window, window.commands, wiring.menu_actions()).actions()  # the row menu offers it
+        assert wiring.run_on_farm in menu and wiring.run_locally in menu
+        assert [window.side_tabs.tabText(i) for i in range(window.side_tabs.count())].count("Farm") == 1
         wiring.run_on_farm.trigger()
         row = window.controller.model.row_of(job.id)
         model = window.controller.model
