@@ -17,8 +17,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,27 +35,17 @@ from hlsstudio.core.settings import AppSettings  # noqa: E402
 from hlsstudio.qt.main_window import MainWindow  # noqa: E402
 from hlsstudio.qt.preview.window import PreviewWindow  # noqa: E402
 from hlsstudio.qt.theme import apply_theme  # noqa: E402
+from scripts.shot_tools import settle, wait, write_srt  # noqa: E402
 
 SOURCE = "Harbour Lights - preview.mp4"
 SECONDS = 10
 SIZE = (1280, 720)
 MOMENT_MS = 6_600  # inside the fourth cue, paused there
 HOVER_AT = 0.72  # where the cursor rests on the seek bar (a share of its width)
-TIMEOUT = 240.0
 SUBTITLES = {
     "en": ["The harbour never sleeps.", "Not while the lights are on.", "Listen.", "Here they come."],
     "sw": ["Bandari hailali kamwe.", "Si wakati taa zinawaka.", "Sikiliza.", "Wanakuja sasa."],
 }
-
-
-def write_srt(path: Path, lines: list[str]) -> Path:
-    """An SRT file: cue n from 2n + 0.5 s to 2n + 2 s."""
-    cues = [
-        f"{n + 1}\n00:00:{2 * n:02d},500 --> 00:00:{2 * n + 2:02d},000\n{text}\n"
-        for n, text in enumerate(lines)
-    ]
-    path.write_text("\n".join(cues), encoding="utf-8")
-    return path
 
 
 def make_source(folder: Path) -> Path:
@@ -65,7 +53,7 @@ def make_source(folder: Path) -> Path:
     beside it."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / SOURCE
-    embedded = write_srt(folder / "embedded.en.srt", SUBTITLES["en"])
+    embedded = write_srt(folder / "embedded.en.srt", SUBTITLES["en"], start=0.5, end=2.0)
     subprocess.run(
         ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y",
          "-f", "lavfi", "-i", f"testsrc2=s={SIZE[0]}x{SIZE[1]}:r=25:d={SECONDS}",
@@ -82,26 +70,8 @@ def make_source(folder: Path) -> Path:
         check=True,
     )  # fmt: skip
     embedded.unlink()
-    write_srt(path.with_name(f"{path.stem}.sw.srt"), SUBTITLES["sw"])
+    write_srt(path.with_name(f"{path.stem}.sw.srt"), SUBTITLES["sw"], start=0.5, end=2.0)
     return path
-
-
-def wait(app: QApplication, condition: Callable[[], bool], what: str) -> None:
-    """Process events until ``condition`` holds; exit with a message after TIMEOUT seconds."""
-    deadline = time.monotonic() + TIMEOUT
-    while not condition():
-        if time.monotonic() > deadline:
-            sys.exit(f"timed out waiting for {what}")
-        app.processEvents()
-        time.sleep(0.02)
-
-
-def settle(app: QApplication, seconds: float = 0.6) -> None:
-    """Let pending repaints, frames and layout changes land."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        app.processEvents()
-        time.sleep(0.02)
 
 
 def encode(app: QApplication, window: MainWindow, source: Path) -> JobRecord:

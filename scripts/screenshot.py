@@ -26,7 +26,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,6 +45,7 @@ from hlsstudio.qt.main_window import MainWindow  # noqa: E402
 from hlsstudio.qt.theme import apply_theme  # noqa: E402
 from hlsstudio.qt.widgets.ladder_tab import LadderTab  # noqa: E402
 from scripts.preview_shot import preview_shot  # noqa: E402
+from scripts.shot_tools import settle, wait, write_srt  # noqa: E402
 
 # file name, lavfi pattern (None: not a video at all), width, height, seconds, constant bit rate
 SOURCES = [
@@ -57,7 +57,6 @@ SOURCES = [
     ("City at Dawn - 1080p master.mov", "gradients", 1920, 1080, 4, "8M"),
 ]
 EPISODES = ("S01E01", "S01E02")
-TIMEOUT = 240.0
 LADDER_SOURCE = ("Harbour Lights - teaser.mp4", "testsrc2", 1280, 720, 10, "6M")
 """The per-title job of the Ladder tab's shot (added last, encoded alone)."""
 TRACKS_SOURCE = "Harbour Lights - festival cut.mkv"
@@ -92,16 +91,6 @@ def make_source(folder: Path, spec: tuple[str, str | None, int, int, int, str]) 
     return path
 
 
-def write_srt(path: Path, lines: list[str]) -> Path:
-    """A small SRT file: one cue of ``lines`` every two seconds."""
-    cues = [
-        f"{n + 1}\n00:00:{2 * n:02d},000 --> 00:00:{2 * n + 1:02d},500\n{text}\n"
-        for n, text in enumerate(lines)
-    ]
-    path.write_text("\n".join(cues), encoding="utf-8")
-    return path
-
-
 def make_tracks_source(folder: Path, scratch: Path) -> Path:
     """A Matroska source with several tracks: English stereo audio (the default), French 5.1 audio,
     an English subtitle track, and Swahili subtitles in a file beside it (``<name>.sw.srt``)."""
@@ -129,17 +118,6 @@ def make_tracks_source(folder: Path, scratch: Path) -> Path:
     return path
 
 
-def wait(app: QApplication, condition: Callable[[], bool], what: str | Callable[[], str]) -> None:
-    """Process events until ``condition`` holds; exit with a message after TIMEOUT seconds (``what``
-    may be a function, to say how things stand then)."""
-    deadline = time.monotonic() + TIMEOUT
-    while not condition():
-        if time.monotonic() > deadline:
-            sys.exit(f"timed out waiting for {what if isinstance(what, str) else what()}")
-        app.processEvents()
-        time.sleep(0.02)
-
-
 def settings() -> AppSettings:
     """Fast encodes, auto-publish to a local folder served under a made-up CDN address."""
     made = AppSettings(auto_publish=True, concurrent_jobs=1)
@@ -154,13 +132,6 @@ def save(picture: QPixmap, target: Path) -> None:
     """Write a grabbed picture as PNG (exit when it cannot be written)."""
     if not picture.save(str(target), "PNG"):
         sys.exit(f"cannot write {target}")
-
-
-def settle(app: QApplication) -> None:
-    """Let pending repaints and layout changes land."""
-    for _ in range(30):
-        app.processEvents()
-        time.sleep(0.02)
 
 
 def small_shots(app: QApplication, window: MainWindow, folder: Path, failed: JobRecord) -> None:
