@@ -339,6 +339,11 @@ def home(hlsstudio_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 @pytest.fixture
 def moto_client(moto_server: tuple[str, int]) -> Any:
     """A boto3 client talking to moto directly (for setting up and inspecting buckets)."""
+    return inspector_client(moto_server)
+
+
+def inspector_client(moto_server: tuple[str, int]) -> Any:
+    """A boto3 client talking to moto at ``moto_server`` directly (setting up and inspecting buckets)."""
     import boto3
     from botocore.config import Config
 

@@ -17,9 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 
 from hlsstudio.core.settings import DestinationSettings
 from hlsstudio.core.storage.base import Destination
@@ -28,6 +26,7 @@ from hlsstudio.farm.store import farm_store
 from hlsstudio.farm.submit import FarmClient
 from tests.farm.farmlab import FarmWorker, RedisServer, alive, farm_env, wait_until
 from tests.mediasamples import MediaSet
+from tests.s3server import inspector_client
 
 ACCESS_KEY = "farm-test-key"
 SECRET_KEY = "farm-test-secret-value"
@@ -74,15 +73,7 @@ class Farm:
 
 def s3_client(moto_server: tuple[str, int]) -> Any:
     """A boto3 client talking to moto directly (setting up and inspecting buckets)."""
-    host, port = moto_server
-    return boto3.client(
-        "s3",
-        endpoint_url=f"http://{host}:{port}",
-        aws_access_key_id="inspector",
-        aws_secret_access_key="inspector-secret",
-        region_name="us-east-1",
-        config=Config(s3={"addressing_style": "path"}),
-    )
+    return inspector_client(moto_server)
 
 
 def bucket_env(moto_server: tuple[str, int], bucket: str) -> dict[str, str]:
