@@ -113,6 +113,11 @@ def at_most(name: str, value: float, goal: float, unit: str = "", note: str = ""
     return Figure(name, value, unit, f"≤ {goal:g}{unit}", value <= goal, note)
 
 
+def at_least(name: str, value: float, goal: float, unit: str = "", note: str = "") -> Figure:
+    """A figure whose goal is ``value >= goal``."""
+    return Figure(name, value, unit, f"≥ {goal:g}{unit}", value >= goal, note)
+
+
 def below(name: str, value: float, goal: float, unit: str = "", note: str = "") -> Figure:
     """A figure whose goal is ``value < goal``."""
     return Figure(name, value, unit, f"< {goal:g}{unit}", value < goal, note)

@@ -12,7 +12,9 @@ real ``hlsstudio-worker`` processes (prefork, one pool process each, queues cpu+
   the stitch (from the last part done to the stitched manifest) and the download of the stitched
   title, as a share of the encode (the parts' ffmpeg wall time, summed). Goal: ≤ 5 %;
 * a projection for N workers from the per-part times of (b): the parts handed out in queue order to
-  whichever worker is free first, plus the job's fixed stages and the transfers.
+  whichever worker is free first, plus the job's fixed stages and the transfers;
+* with ``--workers 1,2,4,8`` on a machine with the cores for it, the measured scaling efficiency of
+  each count (the one-worker job wall over N times the N-worker one; goal at 8 workers: ≥ 0.8).
 
 On this 2-core machine two workers compete for the same cores, so (c) shows the overhead of the
 split rather than a speed-up; the projection is what a real farm of one machine per worker would do.
@@ -21,7 +23,8 @@ Transfers go over loopback to moto: a real bucket over a real link adds time in 
 Default: Big Buck Bunny looped and scaled to 1080p, 60 s, three rungs (1080p, 720p, 360p), x264
 veryfast, 4 s segments, chunks of about 12 s (5 chunks). About 6 minutes on 2 cores.
 
-Run: ``.venv/bin/python bench/farm.py [--seconds 60] [--preset veryfast] [--chunk 12] [--source FILE]``.
+Run: ``.venv/bin/python bench/farm.py [--seconds 60] [--preset veryfast] [--chunk 12] [--source FILE]
+[--workers 1,2]``.
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ from common_io import (
     ACCESS_KEY_ID,
     FIGURE_HEADERS,
     SECRET_ACCESS_KEY,
+    Figure,
+    at_least,
     at_most,
     bench_source,
     create_bucket,
@@ -75,6 +80,7 @@ LADDER = Ladder(
 )
 PROJECTED = (1, 2, 4, 8, 16)
 OVERHEAD_GOAL = 5.0
+SCALING_WORKERS, SCALING_GOAL = 8, 0.8
 
 
 class TimedStore:
@@ -249,13 +255,40 @@ def projection(one: dict[str, Any]) -> list[list[object]]:
     return [[n, f"{serial + makespan(parts, n):.1f} s", f"{makespan(parts, n):.1f} s"] for n in PROJECTED]
 
 
+def efficiency(runs: dict[str, dict[str, Any]], key: str) -> float:
+    """Scaling efficiency of the run ``key`` (N workers): the one-worker job wall over N times its own
+    (1.0: N workers finish N times sooner)."""
+    count = int(key.removeprefix("farm_"))
+    return float(runs["farm_1"]["wall"] / (count * runs[key]["wall"]))
+
+
+def scaling_figures(runs: dict[str, dict[str, Any]]) -> list[Any]:
+    """Measured scaling efficiency for every run of more than one worker (goal 0.8 at 8 workers; the
+    other counts are shown without a goal)."""
+    figures = []
+    for key in runs:
+        count = int(key.removeprefix("farm_"))
+        if count == 1:
+            continue
+        value = efficiency(runs, key)
+        if count == SCALING_WORKERS:
+            figures.append(at_least(f"scaling efficiency, {count} workers", value, SCALING_GOAL))
+        else:
+            figures.append(Figure(f"scaling efficiency, {count} workers", value, "", "—", None, ""))
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--preset", default="veryfast")
     parser.add_argument("--chunk", type=float, default=12.0, help="about how long a chunk is (s)")
     parser.add_argument("--source", type=Path)
+    parser.add_argument(
+        "--workers", default="1,2", help="worker counts to run, 1 first (a machine with more cores: 1,2,4,8)"
+    )
     args = parser.parse_args()
+    counts = sorted({int(n) for n in args.workers.split(",")} | {1})
     machine = machine_info()
     source = bench_source(args.seconds, args.source)
     isolate_app_home("farm")
@@ -277,7 +310,7 @@ def main() -> None:
         config = load_config(environ=env)
         client = FarmClient(config, TimedStore(farm_store(config, DestinationSettings(), environ=env)))
         try:
-            for count in (1, 2):
+            for count in counts:
                 workers = start_workers(count, env, folder)
                 try:
                     wait_live(client, count)
@@ -297,9 +330,11 @@ def main() -> None:
 def report(
     machine: dict[str, Any], args: argparse.Namespace, local: Sample, runs: dict[str, dict[str, Any]]
 ) -> None:
-    one, two = runs["farm_1"], runs["farm_2"]
+    one = runs["farm_1"]
     rows = [["local (one process)", f"{local.wall:.1f}", f"{local.cpu:.1f}", *["—"] * 6]]
-    for name, r in (("farm, 1 worker", one), ("farm, 2 workers", two)):
+    for key, r in runs.items():
+        count = int(key.removeprefix("farm_"))
+        name = f"farm, {count} worker{'s' if count > 1 else ''}"
         times = [f"{r[k]:.2f}" for k in ("dispatch", "source_upload", "part_uploads", "stitch", "download")]
         rows.append([name, f"{r['wall']:.1f}", f"{r['cpu']:.1f}", f"{r['encode']:.1f}", *times])
     print()
@@ -323,9 +358,10 @@ def report(
     print("stages and the transfers):")
     print_table(["workers", "projected job wall", "parts makespan"], projection(one))
     figures = [
-        at_most("farm overhead share, 1 worker", one["overhead_pct"], OVERHEAD_GOAL, " %"),
-        at_most("farm overhead share, 2 workers", two["overhead_pct"], OVERHEAD_GOAL, " %"),
+        at_most(f"farm overhead share, {name} worker(s)", r["overhead_pct"], OVERHEAD_GOAL, " %")
+        for name, r in ((k.removeprefix("farm_"), r) for k, r in runs.items())
     ]
+    figures += scaling_figures(runs)
     print()
     print_table(FIGURE_HEADERS, [f.row() for f in figures])
     path = write_results(
@@ -340,6 +376,7 @@ def report(
             "local": {"wall": local.wall, "cpu": local.cpu, "others": local.others},
             "farm": runs,
             "projection": projection(one),
+            "efficiency": {key: efficiency(runs, key) for key in runs},
             "figures": [f.as_json() for f in figures],
         },
         machine,

@@ -64,7 +64,7 @@ def job_line(status: FarmStatus) -> str:
     chunks = [p for p in status.parts if p.part.startswith("c")]
     done = sum(p.state == "done" for p in chunks)
     running = sum(p.state == "running" for p in chunks)
-    state = "stitched" if status.manifest else status.state
+    state = "published" if status.result else "stitched" if status.manifest else status.state
     line = f"{status.job}: {state} {status.fraction * 100:.0f} % · {done} of {len(chunks)} chunks done"
     line += f" ({running} running)" if running else ""
     return line + (f" — {status.error}" if status.error else "")
@@ -122,6 +122,6 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"jobs      {len(jobs) or 'none'}")
     for status in jobs:
         print(f"  {job_line(status)}")
-        for part in status.parts:
+        for part in [*status.parts, *([status.finish] if status.finish is not None else [])]:
             print(part_line(part))
     return 0 if check.usable else 1

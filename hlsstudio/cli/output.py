@@ -89,7 +89,8 @@ class ProgressBar:
         speed = f"{progress.speed:.2f}x" if progress.speed else "--"
         line = (
             f"\r{self.label[:24]:24} [{'#' * filled}{'.' * (width - filled)}] "
-            f"{progress.fraction * 100:5.1f}% {speed:>7} ETA {format_seconds(progress.eta)}{suffix}\x1b[K"
+            f"{progress.fraction * 100:5.1f}% {speed:>7} ETA {format_seconds(progress.eta)}"
+            f"{' · ' + progress.detail if progress.detail else ''}{suffix}\x1b[K"
         )
         self.stream.write(line)
         self.stream.flush()

@@ -92,6 +92,11 @@ class LivePublisher:
         self._watcher: threading.Thread | None = None
 
     @property
+    def destination(self) -> Destination:
+        """Where the package goes."""
+        return self._ctx.destination
+
+    @property
     def cancel(self) -> threading.Event:
         """The event that stops the uploads (shared with the job)."""
         return self._ctx.cancel

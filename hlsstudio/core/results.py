@@ -24,6 +24,7 @@ class Progress(BaseModel):
     eta: float | None = None
     frame: int | None = None
     done: bool = False
+    detail: str = ""  # what the share counts, in words (a farm job: "3 of 6 chunks")
 
 
 class ValidationCheck(BaseModel):

@@ -104,6 +104,8 @@ def chunk_command(
     )
     first_thumb = thumbnails_before(plan, chunk.first_frame)
     graph = build_filter_graph(own, frames=(chunk.first_frame, chunk.end_frame), first_thumbnail=first_thumb)
+    if chunk.first_frame == 0:
+        graph = from_zero(graph, plan.frame_rate)
     keyframes = keyframe_list(starts, plan.frame_rate)
     seek = max(frame_time(chunk.first_frame, plan.frame_rate) - PREROLL_SECONDS, 0.0)
     outputs: list[str] = []
@@ -125,6 +127,14 @@ def chunk_command(
         *thumbnail_output(own, first_thumb),
         *poster_output(own),
     ]  # fmt: skip
+
+
+def from_zero(graph: str, rate: Fraction) -> str:
+    """The first chunk's graph with its frames starting at 0, as a one-process encode's do: when the
+    picture starts a little after the sound (B-frames in Matroska: 23 ms), that encode repeats the
+    first picture at 0 (its constant-rate output fills the gap), which ``fps`` does with ``start_time``."""
+    step = f"fps={rate_text(rate)}"
+    return graph.replace(step, f"{step}:start_time=0", 1)
 
 
 def calibration_file(folder: Path, rung: str) -> Path:

@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from hlsstudio.core.errors import CancelledError, TranscodeError
 from hlsstudio.core.models import Progress
-from hlsstudio.farm.progress import REDIS_ERRORS, FarmStatus
+from hlsstudio.farm.progress import AUDIO, REDIS_ERRORS, FarmStatus
 from hlsstudio.farm.spec import FarmJob
 from hlsstudio.farm.submit import BROKER_ERRORS, FarmClient
 
@@ -47,7 +47,30 @@ def progress_of(status: FarmStatus, duration: float, started: float) -> Progress
     speeds = [p.speed for p in status.parts if p.state == "running" and p.speed]
     elapsed = time.monotonic() - started
     eta = elapsed * (1 - fraction) / fraction if fraction > 0.01 else None
-    return Progress(fraction=fraction, out_time=fraction * duration, speed=sum(speeds) or None, eta=eta)
+    return Progress(
+        fraction=fraction,
+        out_time=fraction * duration,
+        speed=sum(speeds) or None,
+        eta=eta,
+        detail=progress_words(status),
+    )
+
+
+def progress_words(status: FarmStatus) -> str:
+    """The farm job in a few words: "3 of 6 chunks · 2 workers", "publishing on vm-a"."""
+    if status.finish is not None and status.finish.state == "running":
+        step = status.finish.step or "finishing"
+        host = status.finish.host.rpartition("@")[2]
+        return f"{step} on {host}" if host else step
+    chunks = [p for p in status.parts if p.part != AUDIO]
+    if status.manifest:
+        return f"{len(chunks)} chunks joined"
+    finished = sum(p.state == "done" for p in chunks)
+    hosts = {p.host for p in status.parts if p.state == "running" and p.host}
+    words = f"{finished} of {len(chunks)} chunk{'s' if len(chunks) != 1 else ''}"
+    if hosts:
+        words += f" · {len(hosts)} worker{'s' if len(hosts) != 1 else ''}"
+    return words
 
 
 class Follower:
@@ -106,7 +129,8 @@ class Follower:
     def run(
         self, duration: float, on_progress: Callable[[Progress], None], on_status: StatusCallback
     ) -> FarmStatus:
-        """Wait until the title is stitched; returns the last status. Raises CancelledError,
+        """Wait until the title is stitched (finished and published, when a worker does that); returns
+        the last status. Raises CancelledError,
         TranscodeError (a part failed, Redis unreachable, nothing happening)."""
         started = time.monotonic()
         while True:
@@ -119,8 +143,9 @@ class Follower:
                 on_status(status)
                 on_progress(progress_of(status, duration, started))
                 if status.state == "failed":
-                    raise TranscodeError(f"the farm could not encode this title: {status.error}")
-                if status.manifest:
+                    what = "finish" if status.manifest else "encode"
+                    raise TranscodeError(f"the farm could not {what} this title: {status.error}")
+                if status.result or (status.manifest and self.spec.finish is None):
                     return status
                 self._check_stall(status)
             self.cancel.wait(POLL_SECONDS)

@@ -31,11 +31,17 @@ class Heartbeat:
         self._stop = threading.Event()
         self._latest: Progress | None = None
         self._sent: Progress | None = None
+        self._fields: dict[str, object] = {}
+        self._fields_sent: dict[str, object] = {}
         self._thread = threading.Thread(target=self._run, name=f"heartbeat-{part}", daemon=True)
 
     def progress(self, progress: Progress) -> None:
         """The runner's callback: keep the latest progress (sent by the heartbeat's thread)."""
         self._latest = progress
+
+    def note(self, **fields: object) -> None:
+        """Keep fields to show on the part's record (a step, bytes sent), sent with the next report."""
+        self._fields = {**self._fields, **fields}
 
     def fraction(self, progress: Progress) -> float:
         """How far the part is, from frames encoded (a chunk's times are the title's, not its own)."""
@@ -60,6 +66,10 @@ class Heartbeat:
                     self.board.report(
                         self.job, self.part, fraction=fraction, speed=latest.speed, fps=latest.fps
                     )
+                fields = self._fields
+                if fields != self._fields_sent:
+                    self._fields_sent = fields
+                    self.board.report(self.job, self.part, **fields)
             except REDIS_ERRORS as exc:
                 log.debug("farm board unreachable for %s/%s: %s", self.job, self.part, exc)
 
@@ -72,3 +82,8 @@ class Heartbeat:
     ) -> None:
         self._stop.set()
         self._thread.join(timeout=5.0)
+        if self._fields != self._fields_sent:  # noted after the last tick: sent now, never lost
+            try:
+                self.board.report(self.job, self.part, **self._fields)
+            except REDIS_ERRORS as error:
+                log.debug("farm board unreachable for %s/%s: %s", self.job, self.part, error)

@@ -2,7 +2,8 @@
 
 Keys (all expire a week after the job's last change)::
 
-    hlsstudio:farm:<job>                 hash: parts (comma list), weights (JSON), state, error, manifest
+    hlsstudio:farm:<job>                 hash: parts (comma list), weights (JSON), state, error, manifest,
+                                         result (the key of a title finished and published by a worker)
     hlsstudio:farm:<job>:part:<part>     hash: state, host, device, encoder, fraction, speed, fps,
                                          attempts, retries, error, updated, cpu_seconds, encode_seconds
     hlsstudio:farm:<job>:winner:<part>   the attempt whose outputs count (first finished copy wins)
@@ -10,8 +11,11 @@ Keys (all expire a week after the job's last change)::
     hlsstudio:farm:<job>:stitch          set once, by whoever sends the stitch
     hlsstudio:farm:<job>:cancel          present: stop (tasks check it every half second)
     hlsstudio:farm:<job>:tasks           set of the Celery task ids sent (revoked on cancel)
+    hlsstudio:farm:source:<key>          set of the farm jobs reading an uploaded source
 
 Parts are the chunks (``c0000`` …) and ``audio``. Workers write their own part; the desktop reads.
+A title a worker finishes and publishes itself has one more record, ``part:finish`` (not a part: the
+stitch does not wait for it), with the step it is at and its upload's bytes and files.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from pydantic import BaseModel
 ROOT = "hlsstudio:farm:"
 TTL_SECONDS = 7 * 24 * 3600
 AUDIO = "audio"
+FINISH = "finish"
 SOCKET_TIMEOUT = 5.0
 PartState = Literal["queued", "running", "done", "failed", "cancelled"]
 REDIS_ERRORS: tuple[type[Exception], ...] = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
@@ -54,6 +59,12 @@ class PartStatus(BaseModel):
     cpu_seconds: float = 0.0
     encode_seconds: float = 0.0
     upload_seconds: float = 0.0
+    step: str = ""  # the finish: the job state it is in (validating, publishing)
+    steps: str = ""  # the finish: every state it went through, in order ("validating,publishing")
+    sent: float = 0.0  # the finish's upload: bytes sent of ``total``, files done of ``files``
+    total: float = 0.0
+    files_done: int = 0
+    files: int = 0
 
 
 class FarmStatus(BaseModel):
@@ -65,6 +76,8 @@ class FarmStatus(BaseModel):
     state: str = "running"
     error: str = ""
     manifest: str = ""
+    result: str = ""  # a title finished and published on the farm: its result's key
+    finish: PartStatus | None = None  # the worker finishing and publishing it, when one does
     cancelled: bool = False
     resumed: int = 0  # times the job was rebuilt from the bucket after Redis forgot it
 
@@ -82,7 +95,8 @@ class FarmStatus(BaseModel):
     @property
     def last_change(self) -> float:
         """When a part last reported (epoch seconds; 0: never)."""
-        return max([p.updated for p in self.parts], default=0.0)
+        finish = [self.finish.updated] if self.finish is not None else []
+        return max([p.updated for p in self.parts] + finish, default=0.0)
 
     def failed_part(self) -> PartStatus | None:
         """The first part that failed for good, if any."""
@@ -90,12 +104,13 @@ class FarmStatus(BaseModel):
 
 
 def _typed(raw: dict[str, str]) -> dict[str, Any]:
-    numbers = {"fraction", "speed", "fps", "updated", "cpu_seconds", "encode_seconds", "upload_seconds"}
+    numbers = {"fraction", "speed", "fps", "updated", "cpu_seconds", "encode_seconds", "upload_seconds",
+               "sent", "total"}  # fmt: skip
     out: dict[str, Any] = {}
     for key, value in raw.items():
         if key in numbers:
             out[key] = float(value) if value not in ("", "None") else None
-        elif key in ("attempts", "retries"):
+        elif key in ("attempts", "retries", "files_done", "files"):
             out[key] = int(value or 0)
         else:
             out[key] = value
@@ -140,6 +155,7 @@ class FarmBoard:
         parts = list(weights)
         pipe = self.redis.pipeline()
         pipe.delete(self.key(job), self.key(job, "done"), self.key(job, "stitch"), self.key(job, "cancel"))
+        pipe.delete(self.key(job, "part", FINISH), self.key(job, "finish"))
         pipe.hset(self.key(job), mapping={"parts": ",".join(parts), "weights": json.dumps(weights)})
         pipe.hset(
             self.key(job), mapping={"state": "running", "created": f"{time.time():.3f}", "resumed": resumed}
@@ -181,8 +197,9 @@ class FarmBoard:
         pipe = self.redis.pipeline()
         for part in parts:
             pipe.hgetall(self.key(job, "part", part))
+        pipe.hgetall(self.key(job, "part", FINISH))
         pipe.exists(self.key(job, "cancel"))
-        *rows, cancelled = pipe.execute()
+        *rows, finish, cancelled = pipe.execute()
         return FarmStatus(
             job=job,
             parts=[PartStatus(part=part, **_typed(row)) for part, row in zip(parts, rows, strict=True)],
@@ -190,6 +207,8 @@ class FarmBoard:
             state=head.get("state", "running"),
             error=head.get("error", ""),
             manifest=head.get("manifest", ""),
+            result=head.get("result", ""),
+            finish=PartStatus(part=FINISH, **_typed(finish)) if finish else None,
             cancelled=bool(cancelled),
             resumed=int(head.get("resumed", 0) or 0),
         )
@@ -273,6 +292,29 @@ class FarmBoard:
     def set_stitched(self, job: str, manifest_key: str) -> None:
         """The stitch is written: the job's files are listed in ``manifest_key``."""
         self.redis.hset(self.key(job), mapping={"manifest": manifest_key, "state": "stitched"})
+
+    def use_source(self, key: str, job: str) -> None:
+        """Farm job ``job`` reads the uploaded source at ``key`` (before it is uploaded or reused)."""
+        pipe = self.redis.pipeline()
+        pipe.sadd(ROOT + "source:" + key, job)
+        pipe.expire(ROOT + "source:" + key, TTL_SECONDS)
+        pipe.execute()
+
+    def release_source(self, key: str, job: str) -> bool:
+        """Farm job ``job`` is done with the source at ``key``: True when no other job uses it."""
+        pipe = self.redis.pipeline()
+        pipe.srem(ROOT + "source:" + key, job)
+        pipe.scard(ROOT + "source:" + key)
+        return int(pipe.execute()[1]) == 0
+
+    def claim_finish(self, job: str) -> bool:
+        """True for exactly one caller: the one that sends the finish."""
+        return bool(self.redis.set(self.key(job, "finish"), "1", nx=True, ex=TTL_SECONDS))
+
+    def set_finished(self, job: str, result_key: str) -> None:
+        """A worker finished and published the title (or ended its publish): its result is at
+        ``result_key``."""
+        self.redis.hset(self.key(job), mapping={"result": result_key, "state": "finished"})
 
     def fail_job(self, job: str, error: str) -> None:
         """The job cannot finish (a part failed for good, the stitch found a gap): say why."""

@@ -5,7 +5,9 @@ here as for any job; this stage uploads the source (and the audio files beside i
 title into chunks on the plan's segment grid, sends the job, follows it (progress as the job's own
 ``EncodeProgress`` events) and downloads the stitched segments, playlists, sound, thumbnails and
 poster into the job's working folder. The job's finalize, validate, install and publish stages then
-run as for a local encode: the same validator, the same publisher. A cancel stops the farm's work
+run as for a local encode: the same validator, the same publisher. A job that publishes to the farm's
+own bucket has those stages run by a worker instead (``finishing``, ``finish``): the desktop takes
+the worker's result, and downloads the package only when it keeps a local copy. A cancel stops the farm's work
 (cancel key and revoke) and nothing is published; the job's files on the farm are removed whatever
 happened, unless the app is closing (``detach``): then the farm goes on, and the job, stored with its
 files, can be followed again (``FarmClient.job`` + ``collect``).
@@ -35,7 +37,9 @@ from hlsstudio.core.ownership import new_token
 from hlsstudio.farm import store as farm_files
 from hlsstudio.farm.chunkcmd import chunk_command
 from hlsstudio.farm.chunks import plan_chunks
+from hlsstudio.farm.finishing import finish_spec, relay_steps, take_result
 from hlsstudio.farm.follow import Follower, StatusCallback, ignore_status
+from hlsstudio.farm.progress import FarmStatus
 from hlsstudio.farm.spec import FarmJob
 from hlsstudio.farm.submit import BROKER_ERRORS, FarmClient, FarmUnreachable
 
@@ -72,6 +76,9 @@ class FarmEncode:
         plan, info = ctx.need_plan(), ctx.need_info()
         queue = self.client.choose_queue(ctx.request.settings.encoder)
         store = self.client.store
+        job = farm_job_id(ctx.request.job)
+        for path in (plan.source, *plan.audio_inputs):
+            self.client.board.use_source(farm_files.source_key(path), job)
         source = farm_files.upload_source(store, plan.source, ctx.cancel)
         audio = [farm_files.upload_source(store, path, ctx.cancel) for path in plan.audio_inputs]
         chunks = plan_chunks(
@@ -80,10 +87,11 @@ class FarmEncode:
             chunk_seconds=self.client.config.chunk_seconds,
             split_over=self.client.config.split_over,
         )
-        job = farm_job_id(ctx.request.job)
+        finish = finish_spec(ctx, store, job)
         spec = FarmJob.of(
-            job, plan, chunks, source=source, audio_inputs=audio, duration=info.duration, queue=queue
-        )
+            job, plan, chunks, source=source, audio_inputs=audio, duration=info.duration, queue=queue,
+            finish=finish,
+        )  # fmt: skip
         shown = spec.plan_for(Path("<worker folder>"), f"<{source}>")
         ctx.trace.command = chunk_command(shown, chunks[0], str(shown.source), {}, ffmpeg="ffmpeg")
         ctx.trace.encoder = shown.encoder
@@ -122,10 +130,19 @@ class FarmEncode:
         job is re-attached: ``FarmClient.job`` reads a sent job back). Raises CancelledError,
         TranscodeError, StorageError; removes the job's files on the farm unless detached."""
         follower = Follower(self.client, spec, ctx.cancel)
+        relayed: list[str] = []
+
+        def seen(status: FarmStatus) -> None:
+            self.on_status(status)
+            relay_steps(ctx, status, relayed)
+
         try:
-            status = follower.run(ctx.need_info().duration, ctx.callbacks.on_progress, self.on_status)
-            files = self.client.manifest(status.manifest)
-            farm_files.download_files(self.client.store, files, ctx.need_plan().out_dir, ctx.cancel)
+            status = follower.run(ctx.need_info().duration, ctx.callbacks.on_progress, seen)
+            if status.result:
+                take_result(ctx, self.client.store, status.result)
+            else:
+                files = self.client.manifest(status.manifest)
+                farm_files.download_files(self.client.store, files, ctx.need_plan().out_dir, ctx.cancel)
         except BaseException:  # cancelled or failed: stop what still runs on the farm
             if not self.detached.is_set():
                 follower.stop()
@@ -134,6 +151,7 @@ class FarmEncode:
             if not self.detached.is_set():
                 self._forget(spec.job)
                 self.on_sent(ctx.request.job, None)
+        self._release_sources(spec)
         ctx.plan = ctx.need_plan().model_copy(update={"encoder": spec.plan["encoder"]})
         ctx.encode_cpu_seconds = sum(p.cpu_seconds for p in status.parts)
         if ctx.cancel.is_set():
@@ -145,6 +163,17 @@ class FarmEncode:
         """The app is closing: jobs that stop from now on leave their farm work running and stored
         (to be re-attached), instead of cancelling it. Call before the service's shutdown."""
         self.detached.set()
+
+    def _release_sources(self, spec: FarmJob) -> None:
+        """The job is done with its uploaded sources: remove each one no other farm job reads (a
+        failed job keeps them, for its retry)."""
+        try:
+            unused = [key for key in (spec.source, *spec.audio_inputs)
+                      if self.client.board.release_source(key, spec.job)]  # fmt: skip
+            if unused:
+                self.client.store.delete_keys(unused)
+        except Exception as exc:  # a copy left in the bucket is removed with a later job of the file
+            log.warning("farm job %s: its uploaded source could not be removed: %s", spec.job, exc)
 
     def _forget(self, job: str) -> None:
         try:

@@ -15,6 +15,9 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from hlsstudio.core.command import EncodePlan, VideoEncoder
+from hlsstudio.core.models import ContentType, EncodeSettings, Ladder, MediaInfo
+from hlsstudio.core.storyboard import TileGrid
+from hlsstudio.core.subtitles.tracks import SubtitleSource
 from hlsstudio.farm.chunks import Chunk, frame_count, segment_frames
 from hlsstudio.farm.progress import AUDIO, chunk_part
 
@@ -42,6 +45,25 @@ class ChunkSpec(BaseModel):
         return chunk_part(self.index)
 
 
+class FinishSpec(BaseModel):
+    """What a worker needs to finish the title and publish it itself: the job's own finalize,
+    validate, measure, install and publish stages, run after the stitch (``farm.finish``)."""
+
+    job: str  # the desktop's job id: the package's ownership marker names it
+    content_type: ContentType
+    content_id: str
+    replace_live: bool = True
+    store: str  # the destination the desktop publishes to (its description): the worker's must match
+    public_base: str = ""  # the desktop's public URL base: the master URL it hands out
+    ladder: Ladder
+    settings: EncodeSettings
+    info: MediaInfo
+    subtitles: list[SubtitleSource] = []  # every track as a file, its ``path`` a key in the store
+    storyboard: TileGrid | None = None
+    keep_package: bool = True
+    """The desktop keeps the package (or needs it for a retry): the finished files stay for it."""
+
+
 class FarmJob(BaseModel):
     """One title's work on the farm."""
 
@@ -53,6 +75,7 @@ class FarmJob(BaseModel):
     duration: float
     queue: Queue = "cpu"
     created: float = 0.0
+    finish: FinishSpec | None = None  # set: a worker finishes and publishes the title itself
 
     @classmethod
     def of(
@@ -65,6 +88,7 @@ class FarmJob(BaseModel):
         audio_inputs: list[str],
         duration: float,
         queue: Queue,
+        finish: FinishSpec | None = None,
     ) -> FarmJob:
         """The job for ``plan`` cut into ``chunks``; the encoder follows the queue (NVENC on GPUs)."""
         encoder: VideoEncoder = "h264_nvenc" if queue == "gpu" else "libx264"
@@ -82,6 +106,7 @@ class FarmJob(BaseModel):
             duration=duration,
             queue=queue,
             created=time.time(),
+            finish=finish,
         )
 
     @property

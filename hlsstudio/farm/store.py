@@ -6,6 +6,8 @@ Keys (``sources/`` and ``farm/`` beside the ``hls/`` tree that players read, nev
     farm/<job>/chunks/<NNNN>/<attempt>/…          one run of one chunk: segments, thumbnails, done.json
     farm/<job>/audio/<attempt>/…                  the title's sound: every audio rendition
     farm/<job>/stitched/…                         the joined variant playlists and manifest.json
+    farm/<job>/subtitles/<track>/<file>           the job's subtitle tracks (a worker finishes it)
+    farm/<job>/finished/…                         result.json and the files a worker's finish wrote
 
 The bucket is the app's destination (the ``R2_*`` settings); ``HLSSTUDIO_FARM_FOLDER`` names a folder
 every machine sees instead. Workers read a source straight from the bucket through a signed URL
@@ -35,6 +37,7 @@ from hlsstudio.farm.config import FarmConfig
 
 SOURCES_PREFIX = "sources/"
 WORK_PREFIX = "farm/"
+MANIFEST = "manifest.json"
 MIB = 1024 * 1024
 PART_SIZE = 16 * MIB
 CACHE_CONTROL = "no-store"
@@ -127,6 +130,16 @@ def stitched_prefix(job: str) -> str:
     return f"{job_prefix(job)}stitched/"
 
 
+def finished_prefix(job: str) -> str:
+    """Where a worker that finished and published the title keeps its result and the files it wrote."""
+    return f"{job_prefix(job)}finished/"
+
+
+def subtitles_prefix(job: str) -> str:
+    """Where the desktop stores the job's subtitle tracks for the worker that finishes it."""
+    return f"{job_prefix(job)}subtitles/"
+
+
 def upload_folder(
     store: Destination, folder: Path, prefix: str, cancel: threading.Event | None = None
 ) -> dict[str, str]:
@@ -145,6 +158,8 @@ def download_files(
     """Download each key of ``files`` (name -> key) into ``folder`` under its name, in parallel;
     returns the bytes fetched. Raises StorageError, CancelledError."""
     folder.mkdir(parents=True, exist_ok=True)
+    for name in files:
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
     with ThreadPoolExecutor(TRANSFER_THREADS) as pool:
         jobs = [
             pool.submit(store.download_file, key, folder / name, cancel=cancel) for name, key in files.items()

@@ -5,7 +5,8 @@ The farm is offered only when a worker serves the encode queue and one serves th
 is kept on the board so a cancel can revoke the ones not started, while the cancel key stops the
 running ones (their ffmpeg included). When Redis forgot a job (restarted without persistence),
 ``resume`` rebuilds its board from the bucket: parts whose copy is stored are done, the rest are sent
-again, and a title whose chunks are all stored is stitched.
+again, a title whose chunks are all stored is stitched, and a stitched title a worker should finish is
+sent to be finished (unless its result is stored already).
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ from hlsstudio.core.storage.base import Destination
 from hlsstudio.farm import store as farm_files
 from hlsstudio.farm.app import make_app
 from hlsstudio.farm.config import FarmConfig
+from hlsstudio.farm.finish import result_key
 from hlsstudio.farm.parts import done_key
 from hlsstudio.farm.progress import AUDIO, REDIS_ERRORS, FarmBoard
 from hlsstudio.farm.spec import FarmJob, Queue
-from hlsstudio.farm.tasks import ENCODE_AUDIO, ENCODE_CHUNK, MANIFEST, send_stitch
+from hlsstudio.farm.tasks import ENCODE_AUDIO, ENCODE_CHUNK, MANIFEST, send_finish, send_stitch
 
 INSPECT_TIMEOUT = 1.5
 JOB_FILE = "job.json"
@@ -114,8 +116,13 @@ class FarmClient:
         the parts sent again."""
         self.board.create(spec.job, spec.weights(), resumed=times)
         manifest = farm_files.stitched_prefix(spec.job) + MANIFEST
+        if spec.finish is not None and self.store.head(result_key(spec.job)) is not None:
+            self.board.set_finished(spec.job, result_key(spec.job))
+            return []
         if self.store.head(manifest) is not None:
             self.board.set_stitched(spec.job, manifest)
+            if spec.finish is not None and self.board.claim_finish(spec.job):
+                send_finish(self.app, self.board, spec)
             return []
         missing: list[str] = []
         for part in spec.parts:

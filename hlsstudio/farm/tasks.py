@@ -1,4 +1,5 @@
-"""The farm's Celery tasks: encode a chunk (GPU or CPU queue), encode the sound, stitch (I/O queue).
+"""The farm's Celery tasks: encode a chunk (GPU or CPU queue), encode the sound, stitch, and finish and
+publish the title (I/O queue).
 
 Reliability comes from Celery's own mechanisms (``app.make_app``): a task is acknowledged only when it
 ends, a worker that dies gives its task back, and a worker takes one task at a time. On top of that
@@ -6,7 +7,8 @@ each task is safe to run twice: a part already finished is skipped, each run wri
 attempt, and the first finished copy is the one that counts (``parts``). Only passing I/O errors (the
 store, Redis) are retried, a few times with growing pauses; an ffmpeg failure fails the job with its
 reason, and so does a chunk that keeps stopping its workers (``max_attempts`` starts). The last part
-to finish sends the stitch, once (``FarmBoard.claim_stitch``).
+to finish sends the stitch, once (``FarmBoard.claim_stitch``); the stitch sends the finish, once, when
+the job asks for it (``farm.finish``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 from hlsstudio.core.errors import CancelledError, HlsStudioError, StorageError
 from hlsstudio.farm import store as farm_files
 from hlsstudio.farm.config import FarmConfig
+from hlsstudio.farm.finish import finish_title
 from hlsstudio.farm.heartbeat import Heartbeat
 from hlsstudio.farm.parts import done_key, host_name, run_audio, run_chunk
 from hlsstudio.farm.progress import AUDIO, REDIS_ERRORS, FarmBoard, chunk_part
@@ -32,9 +35,10 @@ log = logging.getLogger(__name__)
 ENCODE_CHUNK = "hlsstudio.farm.encode_chunk"
 ENCODE_AUDIO = "hlsstudio.farm.encode_audio"
 STITCH = "hlsstudio.farm.stitch"
+FINISH = "hlsstudio.farm.finish"
 IO_RETRIES = 3
 TRANSIENT: tuple[type[Exception], ...] = (StorageError, OSError, *REDIS_ERRORS)
-MANIFEST = "manifest.json"
+MANIFEST = farm_files.MANIFEST
 
 
 def register(app: Any) -> None:
@@ -43,6 +47,7 @@ def register(app: Any) -> None:
     app.task(name=ENCODE_CHUNK, **options)(encode_chunk)
     app.task(name=ENCODE_AUDIO, **options)(encode_audio)
     app.task(name=STITCH, **options)(stitch)
+    app.task(name=FINISH, **options)(finish)
 
 
 def _config(task: Any) -> FarmConfig:
@@ -133,6 +138,28 @@ def send_stitch(app: Any, board: FarmBoard, spec: FarmJob) -> None:
     app.send_task(STITCH, args=[spec.model_dump(mode="json")], queue="io", task_id=task_id)
 
 
+def send_finish(app: Any, board: FarmBoard, spec: FarmJob) -> None:
+    """Queue the title's finish and publish on the I/O queue."""
+    task_id = f"{spec.job}:finish:{uuid.uuid4().hex[:8]}"
+    board.add_tasks(spec.job, [task_id])
+    app.send_task(FINISH, args=[spec.model_dump(mode="json")], queue="io", task_id=task_id)
+
+
+def finish(task: Any, spec_doc: dict[str, Any]) -> str:
+    """Celery task: finish the stitched title and publish it, with the job's own stages."""
+    config, spec = _config(task), FarmJob.model_validate(spec_doc)
+    board = FarmBoard(config.redis_url)
+    try:
+        return finish_title(config, board, spec, task.request.retries)
+    except TRANSIENT as exc:
+        if task.request.retries >= IO_RETRIES:
+            board.fail_job(spec.job, f"the title could not be published: storage kept failing: {exc}")
+            return "failed"
+        raise task.retry(exc=exc, countdown=2 ** (task.request.retries + 1)) from None
+    finally:
+        board.close()
+
+
 def stitch(task: Any, spec_doc: dict[str, Any]) -> str:
     """Celery task: join the finished chunks into the variant playlists and write the manifest."""
     config, spec = _config(task), FarmJob.model_validate(spec_doc)
@@ -155,6 +182,8 @@ def stitch(task: Any, spec_doc: dict[str, Any]) -> str:
             farm_files.upload_folder(store, Path(tmp), prefix)
         farm_files.put_json(store, prefix + MANIFEST, {"files": joined.files})
         board.set_stitched(spec.job, prefix + MANIFEST)
+        if spec.finish is not None and board.claim_finish(spec.job):
+            send_finish(task.app, board, spec)
         return "stitched"
     except TRANSIENT as exc:
         if task.request.retries >= IO_RETRIES:

@@ -60,6 +60,8 @@ def transcode_progress_text(progress: Progress) -> str:
         parts.append(f"{progress.speed:.1f}×")
     if progress.eta is not None and not progress.done:
         parts.append(f"ETA {clock(progress.eta)}")
+    if progress.detail and not progress.done:
+        parts.append(progress.detail)
     return " · ".join(parts)
 
 

@@ -26,6 +26,7 @@ from hlsstudio.qt.notifications import Notifier
 from hlsstudio.qt.pools import Pools, thread_pools
 from hlsstudio.qt.preview.windows import PreviewWindows
 from hlsstudio.qt.queue_controller import QueueController
+from hlsstudio.qt.quit_question import quit_question
 from hlsstudio.qt.row_commands import RowCommands
 from hlsstudio.qt.widgets.details_dialog import DetailsDialog
 from hlsstudio.qt.widgets.drop_zone import DropZone, paths_from_mime
@@ -376,9 +377,8 @@ class MainWindow(QMainWindow):
         if self._closed:
             event.accept()
             return
-        active = self.controller.active_count
-        question = f"{active} job(s) are running. Quit and cancel them? They can be retried next time."
-        if active and not self.confirm("Quit HLS Studio", question):
+        question = quit_question(self.controller)  # farm jobs go on; the rest are cancelled
+        if question and not self.confirm("Quit HLS Studio", question):
             event.ignore()
             return
         self._closed = True

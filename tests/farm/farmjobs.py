@@ -8,6 +8,7 @@ with ffprobe (not the code under test), the first video timestamp of every segme
 
 from __future__ import annotations
 
+import functools
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import m3u8
 
+from hlsstudio.core.jobs import events as ev
 from hlsstudio.core.jobs.executor import ThreadExecutor
 from hlsstudio.core.jobs.service import JobService
 from hlsstudio.core.jobstore import JobRecord, JobStore
@@ -48,6 +50,8 @@ class FarmRun:
     executor: ThreadExecutor
     encode: FarmEncode
     statuses: list[FarmStatus] = field(default_factory=list)
+    states: list[JobState] = field(default_factory=list)  # every state the service gave a job, in order
+    uploads: int = 0  # upload reports the service passed on
 
     def start(self, source: Path) -> int:
         """Add ``source`` and start the queue (the job runs on the executor's threads); its id."""
@@ -81,27 +85,38 @@ def farm_service(
     *,
     encoding: EncodeSettings | None = None,
     destination: DestinationSettings | None = None,
+    keep_local: bool = True,
 ) -> Iterator[FarmRun]:
     """A job service (real store, real threads) whose encodes run on the farm of ``client``; with a
-    ``destination`` its jobs publish there."""
+    ``destination`` its jobs publish there (keeping their local package when ``keep_local``)."""
     settings = AppSettings(
         encode=encoding or encode_settings(),
         ladder=RUNGS,
         output_dir=str(out_dir),
         destination=destination or DestinationSettings(),
         auto_publish=destination is not None,
+        keep_local_after_publish=keep_local,
     )
     executor = ThreadExecutor(encode_threads=1)
     statuses: list[FarmStatus] = []
     encode = FarmEncode(client, on_status=statuses.append)
     service = JobService(JobStore.open(), FarmExecutor(executor, encode), settings)
     service.load()
+    run = FarmRun(service, executor, encode, statuses)
+    service.subscribe(functools.partial(_seen, run))
     try:
-        yield FarmRun(service, executor, encode, statuses)
+        yield run
     finally:
         service.shutdown(wait_s=30)
         executor.shutdown()
         service.store.close()
+
+
+def _seen(run: FarmRun, event: object) -> None:
+    if isinstance(event, ev.JobsChanged):
+        run.states.extend(r.state for r in event.records if not run.states or run.states[-1] is not r.state)
+    elif isinstance(event, ev.UploadReport):
+        run.uploads += 1
 
 
 def local_package(source: Path, out_dir: Path, settings: EncodeSettings | None = None) -> Path:

@@ -85,7 +85,10 @@ def test_the_first_chunk_is_not_seeked_and_makes_the_poster(tmp_path: Path) -> N
     args = chunk_command(plan, first, "/media/in.mp4", {})
     assert "-ss" not in args
     assert str(tmp_path / "poster.jpg") in args
-    assert "select='gte(t\\,selected_n*10)'" in value_after(args, "-filter_complex")
+    graph = value_after(args, "-filter_complex")
+    assert "select='gte(t\\,selected_n*10)'" in graph
+    # a picture starting after the sound has its first frame repeated at 0, as the one-process encode does
+    assert "[0:v:0]fps=25:start_time=0,format=yuv420p,trim=start_pts=0:end_pts=" in graph
 
 
 def test_a_bucket_url_is_read_with_reconnects() -> None:

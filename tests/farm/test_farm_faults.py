@@ -107,6 +107,7 @@ def test_cancel_mid_job_stops_every_ffmpeg_and_publishes_nothing(
     assert record.state is JobState.CANCELLED, record.error
     assert farm.keys("hls/") == []  # no half package published
     assert farm.keys("farm/") == []
+    assert len(farm.keys("sources/")) == 1  # the uploaded source stays for a retry
     assert not (tmp_path / "out" / record.content_id / layout.MASTER).exists()
     seen = run.latest()
     assert seen is not None

@@ -14,6 +14,7 @@ import pytest
 from hlsstudio.core import layout
 from hlsstudio.core.hls.validate import check_package
 from hlsstudio.core.jobstore import JobRecord
+from hlsstudio.core.models import JobState
 from hlsstudio.core.settings import DestinationSettings
 from hlsstudio.core.storage.config import DESTINATION_ENV
 from hlsstudio.farm.progress import FarmStatus
@@ -29,6 +30,7 @@ class FarmJobRun:
     farm: Farm
     record: JobRecord
     statuses: list[FarmStatus]
+    states: list[JobState]
     package: Path
     local: Path
 
@@ -55,7 +57,8 @@ def farm_job(
             with farm_service(farm.client, folder / "out", destination=destination) as run:
                 record = run.run(title)
             package = done(record)
-            yield FarmJobRun(farm, record, run.statuses, package, local_package(title, folder / "local"))
+            local = local_package(title, folder / "local")
+            yield FarmJobRun(farm, record, run.statuses, run.states, package, local)
 
 
 def test_split_title_stitches_into_the_local_encodes_segments(farm_job: FarmJobRun) -> None:
@@ -91,14 +94,26 @@ def test_stitched_package_passes_the_validator(farm_job: FarmJobRun) -> None:
     assert verdict.validation.ok, verdict.validation.errors
 
 
-def test_job_publishes_through_its_publish_stage_and_leaves_no_work_files(farm_job: FarmJobRun) -> None:
+def test_a_worker_publishes_through_the_jobs_publish_stage_and_leaves_no_work_files(
+    farm_job: FarmJobRun,
+) -> None:
     record, farm = farm_job.record, farm_job.farm
+    last = farm_job.statuses[-1]
+    assert last.result and last.finish is not None  # a worker finished and published the title
+    assert last.finish.state == "done" and last.finish.host
+    assert last.finish.steps == "validating,publishing"
+    shown = [
+        s for s in farm_job.states if s in (JobState.TRANSCODING, JobState.VALIDATING, JobState.PUBLISHING)
+    ]
+    assert shown == [JobState.TRANSCODING, JobState.VALIDATING, JobState.PUBLISHING]  # as a local job's
     assert record.hls_url and record.hls_url.startswith(PUBLIC_URL)
+    assert record.result is not None and record.result.publish is not None
+    assert record.result.publish.files_uploaded > 0
     published = farm.keys("hls/")
     assert f"hls/movies/{record.content_id}/master.m3u8" in published
     assert any(key.endswith("/stream_180p_006.ts") for key in published)
     assert farm.keys("farm/") == []  # the job's chunks, sound and stitch are removed
-    assert len(farm.keys("sources/")) == 1  # the source stays for a retry
+    assert farm.keys("sources/") == []  # the uploaded source goes once no farm job reads it
 
 
 @pytest.mark.player

@@ -42,6 +42,7 @@ class JobActions:
     _encodes: dict[int, tuple[threading.Event, Path]]
     _probing_now: set[int]
     _awaiting: dict[int, JobRecord]
+    _let_run: set[int]
     _replace_ok: dict[int, tuple[str, str]]
     replace_live: bool
     await_probe: Callable[[Sequence[JobRecord]], None]
@@ -56,6 +57,7 @@ class JobActions:
     def cancel(self, ids: Sequence[int]) -> None:
         """Cancel jobs at whatever stage they are; waiting ones become Cancelled at once."""
         for job_id in ids:
+            self._let_run.discard(job_id)  # a cancelled job never starts by itself again
             record = self.record(job_id)
             if record is None:
                 continue
@@ -194,6 +196,7 @@ class JobActions:
                 self._encodes[job_id][0].set()
             self._cancel_publish(job_id)
             self._awaiting.pop(job_id, None)
+            self._let_run.discard(job_id)
         self.store.remove(list(ids))
         self.bus.emit(ev.JobsRemoved(frozenset(ids)))
         self.schedule()

@@ -108,6 +108,9 @@ class JobContext:
     per_title: PerTitlePlan | None = None  # the per-title analysis (ladder mode per-title only)
     renditions: list[RenditionResult] = field(default_factory=list)
     result: JobResult | None = None
+    finished_remotely: bool = False
+    """The stages after the encode ran elsewhere (a render farm worker finished and published the
+    package, and ``result`` is theirs): ``run_stages`` runs none of them here."""
 
     def state(self, state: JobState) -> None:
         """Report that the job entered ``state``."""

@@ -5,8 +5,10 @@ Part of the job service (``JobService`` inherits these); kept apart so each modu
 core knows no farm: a job's ``runs_on`` goes into its request, and an executor that knows a farm
 (``hlsstudio.farm.remote.FarmExecutor``) sends the encode of a ``farm`` job there. The farm's
 encode stage reports the farm job it sent (``farm_sent``) and stored with the job; a job stopped by
-the app closing keeps it, and ``resume_farm_jobs`` runs such jobs again, which follows the sent
-farm job instead of sending a new one (``JobRequest.farm_job``).
+the app closing keeps it (``farm_jobs_running``: the jobs whose farm work goes on when the app
+closes now), and ``resume_farm_jobs`` runs such jobs again, which follows the sent farm job instead
+of sending a new one (``JobRequest.farm_job``). Only those jobs run: the queue itself waits for
+Start as the user left it (``JobService.let_run``).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ class JobPlacement:
     update: Callable[..., JobRecord | None]
     transition: Callable[..., JobRecord | None]
     retry: Callable[[Sequence[int]], int]
-    start: Callable[[], bool]
+    let_run: Callable[[Sequence[int]], None]
 
     def set_runs_on(self, ids: Sequence[int], where: str) -> list[JobRecord]:
         """Make these jobs encode ``where`` (``local`` or ``farm``) from their next start. A job that
@@ -73,12 +75,21 @@ class JobPlacement:
         stopped = (JobState.INTERRUPTED,)
         return [r for r in self.store.jobs() if r.farm_job and r.runs_on == "farm" and r.state in stopped]
 
+    def farm_jobs_running(self) -> list[int]:
+        """Jobs encoding now whose farm job was sent (their work goes on on the farm when the app
+        closes, and the next start follows it again); the rest of the running jobs stop."""
+        with self._lock:
+            running = list(self._encodes)
+        records = self.store.get_many(running)
+        return [r.id for r in records if r.runs_on == "farm" and r.farm_job and r.state.is_active]
+
     def resume_farm_jobs(self, ids: Sequence[int]) -> int:
-        """Run these jobs again, following their farm jobs (the queue starts for them). How many."""
+        """Run these jobs again, following their farm jobs: only them, the queue does not start (it
+        stays as the user left it). How many."""
         resumed = self.retry(ids)
         if resumed:
             self._say(f"Following {resumed} job(s) still encoding on the farm")
-            self.start()
+            self.let_run(ids)
         return resumed
 
     def farm_job_gone(self, job_id: int, reason: str) -> None:

@@ -7,14 +7,17 @@ fails for want of a figure. The cost is reported next to the figures, as a share
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from hlsstudio.core.command import normalise_chain
 from hlsstudio.core.jobs.context import JobContext
 from hlsstudio.core.quality.metric import find_quality_tool
 from hlsstudio.core.quality.rungs import PackageToMeasure, measure_package
 
 
-def measure_quality(ctx: JobContext) -> None:
+def measure_quality(ctx: JobContext, source: Path | str | None = None) -> None:
     """Measure the rungs (skipped when the settings say so); the report goes to ``ctx.quality``.
+    ``source``: where ffmpeg reads the source when not the plan's file (a render farm worker's URL).
 
     Raises CancelledError when the job is cancelled meanwhile.
     """
@@ -24,7 +27,7 @@ def measure_quality(ctx: JobContext) -> None:
     tool = find_quality_tool(ctx.toolchain.ffmpeg)
     package = PackageToMeasure(
         package_dir=plan.out_dir,
-        source=plan.source,
+        source=plan.source if source is None else source,
         duration=ctx.expected_duration,
         rungs=plan.rungs,
         reference_chain=normalise_chain(plan),

@@ -1,10 +1,11 @@
 """The job service: the one authority on a job's life, shared by the desktop app and the command line.
 
-It owns the queue (order, concurrency, pause, cancel, retry, retry that only publishes), decides
-every state change (checked against ``states.TRANSITIONS``, stored in the job store first, then
-announced as an event), and runs the work through an executor. Front ends call its commands and
-subscribe to its events; none of them decides a state. Safe to call from any thread; events come on
-the thread that caused them (a GUI hands them to its own).
+It owns the queue (order, concurrency, pause, cancel, retry, retry that only publishes; jobs let run
+while the queue does not, ``let_run``), decides every state change (checked against
+``states.TRANSITIONS``, stored in the job store first, then announced as an event), and runs the
+work through an executor. Front ends call its commands and subscribe to its events; none of them
+decides a state. Safe to call from any thread; events come on the thread that caused them (a GUI
+hands them to its own).
 """
 
 from __future__ import annotations
@@ -25,19 +26,20 @@ from hlsstudio.core.jobs.executor import Executor, JobWork, Lane
 from hlsstudio.core.jobs.placement import JobPlacement
 from hlsstudio.core.jobs.probing import Answer, ProbeLine
 from hlsstudio.core.jobs.publishing import PublishLine
+from hlsstudio.core.jobs.readiness import JobReadiness
 from hlsstudio.core.jobs.states import check_transition
 from hlsstudio.core.jobs.tracking import JobTracking
 from hlsstudio.core.jobstore import JobRecord, JobStore, suggest_content_id
-from hlsstudio.core.models import ContentType, JobResult, JobState, Ladder, Rung, ladder_problems
+from hlsstudio.core.models import ContentType, JobResult, JobState, Ladder
 from hlsstudio.core.settings import AppSettings
-from hlsstudio.core.toolchain import Toolchain, locate_toolchain
+from hlsstudio.core.toolchain import Toolchain
 
 log = logging.getLogger(__name__)
 
 Change = tuple[int, JobState, dict[str, Any]]
 
 
-class JobService(JobActions, JobTracking, JobPlacement):
+class JobService(JobActions, JobTracking, JobPlacement, JobReadiness):
     """Queue, state machine, persistence and execution of jobs. See the module docstring."""
 
     def __init__(
@@ -61,6 +63,7 @@ class JobService(JobActions, JobTracking, JobPlacement):
         self._pinned_out: dict[int, Path] = {}
         self._probing_now: set[int] = set()
         self._awaiting: dict[int, JobRecord] = {}  # jobs waiting for their probe, as queued
+        self._let_run: set[int] = set()  # waiting jobs that start even while the queue does not run
         self.toolchain: Toolchain | None = None
         self.toolchain_error: str | None = None  # why FFmpeg cannot be used
         self.ladder: Ladder | None = None
@@ -127,7 +130,7 @@ class JobService(JobActions, JobTracking, JobPlacement):
             self.bus.emit(ev.JobsChanged((record,)))
         return record
 
-    # ---- start-up, settings, toolchain
+    # ---- start-up (FFmpeg, the ladder and the settings: ``readiness``)
 
     def load(self) -> list[JobRecord]:
         """The stored queue; probes what was never probed and locates FFmpeg."""
@@ -137,47 +140,6 @@ class JobService(JobActions, JobTracking, JobPlacement):
         self.find_missing_tracks([r for r in records if r.state is JobState.READY and self._mine(r)])
         self.locate_toolchain()
         return records
-
-    def locate_toolchain(self, refresh: bool = False) -> None:
-        """Find ffmpeg/ffprobe and their capabilities on the I/O lane."""
-        self.toolchain_error = None
-        paths = (self.settings.ffmpeg_path or None, self.settings.ffprobe_path or None)
-
-        def find() -> None:
-            try:
-                toolchain, error = locate_toolchain(*paths, refresh=refresh), None
-            except Exception as exc:
-                toolchain, error = None, getattr(exc, "message", str(exc))
-            self.toolchain, self.toolchain_error = toolchain, error
-            self.bus.emit(ev.ToolchainChanged(toolchain, error))
-            self.bus.emit(ev.BlockersChanged(tuple(self.start_blockers())))
-            if toolchain is not None:
-                self.schedule()
-
-        self.executor.submit(Lane.IO, find)
-
-    def apply_settings(self, settings: AppSettings) -> None:
-        """Use new settings for jobs that start from now on (running jobs keep their snapshot)."""
-        old, self.settings = self.settings, settings
-        self.executor.set_capacity(Lane.ENCODE, settings.concurrent_jobs)
-        if (old.ffmpeg_path, old.ffprobe_path) != (settings.ffmpeg_path, settings.ffprobe_path):
-            self.locate_toolchain()
-        self.schedule()
-
-    def set_ladder(self, rungs: list[Rung] | None, problems: list[str] | None = None) -> None:
-        """Use these rungs for jobs that start from now on; ``rungs=None`` with problems blocks Start."""
-        if rungs is not None and problems is None:
-            problems = ladder_problems(rungs)
-        self.ladder_problems = list(problems or [])
-        self.ladder = Ladder(rungs=rungs) if rungs is not None and not self.ladder_problems else None
-        self.bus.emit(ev.BlockersChanged(tuple(self.start_blockers())))
-
-    def start_blockers(self) -> list[str]:
-        """Why the queue cannot start (empty: it can)."""
-        reasons = list(self.ladder_problems)
-        if self.toolchain_error:
-            reasons.append(self.toolchain_error)
-        return reasons
 
     # ---- adding and probing
 
@@ -262,16 +224,27 @@ class JobService(JobActions, JobTracking, JobPlacement):
             self.bus.emit(ev.QueueRunning(False))
             self._say("Queue paused: running jobs finish, no new job starts")
 
+    def let_run(self, ids: Sequence[int]) -> None:
+        """Let these waiting jobs start even while the queue does not run (each once, when an encode
+        slot is free); the rest of the queue waits for Start, and the queue's running state stays."""
+        with self._lock:
+            self._let_run.update(ids)
+        self.schedule()
+
     def schedule(self) -> None:
-        """Start READY jobs (queue order) while the queue runs and encode slots are free."""
+        """Start READY jobs (queue order) while encode slots are free: any while the queue runs, else
+        only those let run (``let_run``)."""
         while True:
             with self._lock:
-                if self.closing or not self.running or self.toolchain is None or self.ladder is None:
+                if self.closing or self.toolchain is None or self.ladder is None:
+                    return
+                if not self.running and not self._still_let_run():
                     return
                 if len(self._encodes) >= self.settings.concurrent_jobs:
                     break
                 busy = {out for _, out in self._encodes.values()}
-                ready = (r for r in self._in_state(JobState.READY) if self._out_dir(r) not in busy)
+                allowed = (r for r in self._in_state(JobState.READY) if self.running or r.id in self._let_run)
+                ready = (r for r in allowed if self._out_dir(r) not in busy)
                 record = next((r for r in ready if self._take(r)), None)
                 if record is None:
                     break
@@ -279,6 +252,13 @@ class JobService(JobActions, JobTracking, JobPlacement):
             run = JobWork(functools.partial(self._run, job, cancel), job.request.runs_on)
             self.executor.submit(Lane.ENCODE, run)
         self.check_finished()
+
+    def _still_let_run(self) -> bool:
+        """Forget jobs let run that no longer wait (cancelled, removed, publishing); whether any is left."""
+        if self._let_run:
+            states = self.store.states(list(self._let_run))
+            self._let_run.intersection_update(i for i, state in states.items() if state in WAITING)
+        return bool(self._let_run)
 
     def _in_state(self, *states: JobState) -> list[JobRecord]:
         """The jobs in one of ``states``, in queue order (only their rows are read in full)."""
@@ -330,6 +310,7 @@ class JobService(JobActions, JobTracking, JobPlacement):
         )
         cancel = threading.Event()
         self._encodes[record.id] = (cancel, out_dir)
+        self._let_run.discard(record.id)
         fields = {"out_dir": str(out_dir), "result": None, "hls_url": None, "owner": self.owner}
         self.transition(record.id, JobState.TRANSCODING, **fields)
         job = work.EncodeJob(request, record.info, snapshot, snapshot.auto_publish, id_problem)

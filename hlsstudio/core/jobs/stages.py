@@ -366,11 +366,14 @@ def stages_replaced(replacements: Mapping[str, Callable[[JobContext], None]]) ->
 
 
 def run_stages(ctx: JobContext, stages: Sequence[Stage]) -> None:
-    """Run ``stages`` in order, then the clean-up (also when one raises; the exception goes on)."""
+    """Run ``stages`` in order (those after a stage that finished the job elsewhere are skipped), then
+    the clean-up (also when one raises; the exception goes on)."""
     failed = True
     replaced = _replaced.get()
     try:
         for stage in stages:
+            if ctx.finished_remotely:
+                break
             if stage.state is not None:
                 ctx.state(stage.state)
             log.debug("job %s: %s", ctx.request.job, stage.name)

@@ -115,7 +115,7 @@ class Excerpt:
         return [*seek, *length, "-i", str(path)]
 
 
-def _reference_input(reference: Path, at: Excerpt, chain: str) -> tuple[list[str], str]:
+def _reference_input(reference: Path | str, at: Excerpt, chain: str) -> tuple[list[str], str]:
     """The reference's input options and its filters: seeking a little before the excerpt, then the
     encode's own filters on the file's timeline (``-copyts -start_at_zero``: the timestamps the
     encode saw) and a trim to the excerpt, so its frames are the very frames the encode was given."""
@@ -129,7 +129,7 @@ def _reference_input(reference: Path, at: Excerpt, chain: str) -> tuple[list[str
 def quality_command(
     tool: QualityTool,
     distorted: Path | str,
-    reference: Path,
+    reference: Path | str,
     size: tuple[int, int],
     log: Path,
     *,
@@ -210,7 +210,7 @@ def parse_ssim_output(stderr: str) -> Score:
 def measure(
     tool: QualityTool,
     distorted: Path | str,
-    reference: Path,
+    reference: Path | str,
     size: tuple[int, int],
     *,
     distorted_at: Excerpt = Excerpt(),

@@ -34,7 +34,7 @@ class PackageToMeasure:
     """A finished package and what is needed to compare it with its source."""
 
     package_dir: Path
-    source: Path
+    source: Path | str  # a file, or a URL ffmpeg reads (a render farm worker's signed URL)
     duration: float
     rungs: list[PlannedRung]
     reference_chain: str  # the encode's normalising filters, applied to the source side

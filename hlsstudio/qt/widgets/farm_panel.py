@@ -33,29 +33,41 @@ def overall_text(status: Any) -> str:
     chunks = [p for p in status.parts if p.part.startswith("c")]
     done = sum(p.state == "done" for p in chunks)
     head = {"failed": "Failed on the farm", "cancelled": "Cancelled on the farm"}.get(
-        status.state, "Encoded on the farm" if status.manifest else "Encoding on the farm"
+        status.state, _progress_head(status)
     )
     text = f"{head} {status.fraction * 100:.0f} % · {done} of {len(chunks)} chunks done"
     return text + (f" — {status.error}" if status.error else "")
+
+
+def _progress_head(status: Any) -> str:
+    if status.result:
+        return "Finished and published on the farm"
+    finish = status.finish
+    if finish is not None and finish.state == "running":
+        where = f" by {finish.host.rpartition('@')[2]}" if finish.host else ""
+        return f"{(finish.step or 'finishing').capitalize()} on the farm{where}"
+    return "Encoded on the farm" if status.manifest else "Encoding on the farm"
+
+
+def visible_parts(status: Any) -> list[Any]:
+    """The grid's rows: the chunks, the sound, and the worker finishing the title when one does."""
+    return [*status.parts, status.finish] if status.finish is not None else list(status.parts)
 
 
 def part_name(part: str) -> str:
     """``c0002`` -> "chunk 3", ``audio`` -> "sound"."""
     if part == "audio":
         return "sound"
+    if part == "finish":
+        return "check and publish"
     return f"chunk {int(part[1:]) + 1}" if part[1:].isdigit() else part
 
 
 def row_cells(part: Any) -> list[str]:
     """One grid row: chunk, worker host, GPU/CPU, progress, speed, starts / retries, last error."""
-    name = (
-        "sound"
-        if part.part == "audio"
-        else f"chunk {int(part.part[1:]) + 1}"
-        if part.part[1:].isdigit()
-        else part.part
-    )
-    progress = f"{STATES.get(part.state, part.state)} {part.fraction * 100:.0f} %"
+    name = part_name(part.part)
+    state = part.step if part.part == "finish" and part.state == "running" and part.step else part.state
+    progress = f"{STATES.get(state, state)} {part.fraction * 100:.0f} %"
     speed = f"{part.speed:.1f}×" if part.speed else ""
     host = part.host.rpartition("@")[2]
     return [name, host, part.device, progress, speed, f"{part.attempts} / {part.retries}", part.error]
@@ -121,8 +133,9 @@ class FarmPanel(QWidget):
             self.headline.setText("The farm has no record of this job now.")
             return
         self.headline.setText(overall_text(status))
-        self.grid.setRowCount(len(status.parts))
-        for row, part in enumerate(status.parts):
+        parts = visible_parts(status)
+        self.grid.setRowCount(len(parts))
+        for row, part in enumerate(parts):
             for column, text in enumerate(row_cells(part)):
                 item = self.grid.item(row, column)
                 if item is None:
