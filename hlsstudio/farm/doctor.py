@@ -1,7 +1,9 @@
-"""``hlsstudio-worker doctor``: can this machine work for the farm? FFmpeg, NVENC, Redis, the bucket.
+"""``hlsstudio-worker doctor``: can this machine work for the farm? FFmpeg, NVENC, Redis, the bucket,
+and (for a worker of the I/O queue, which finishes and publishes titles) how it measures quality.
 
 Each check gives one line in plain words; NVENC is required only of a worker that serves the GPU
-queue. Nothing here changes anything (the bucket check only lists and writes nothing).
+queue, and VMAF is never required (SSIM stands in, and the job's result says so). Nothing here
+changes anything (the bucket check only lists and writes nothing).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 import redis
 
 from hlsstudio.core.errors import HlsStudioError
+from hlsstudio.core.quality.metric import find_quality_tool
 from hlsstudio.core.toolchain import locate_toolchain
 from hlsstudio.farm.config import FarmConfig
 from hlsstudio.farm.store import farm_store
@@ -45,6 +48,12 @@ def check_ffmpeg(queues: tuple[str, ...]) -> list[Check]:
     return [found, Check("NVENC", caps.nvenc_usable, nvenc, required="gpu" in queues)]
 
 
+def check_quality(ffmpeg: str) -> Check:
+    """Which metric this worker measures a finished title with: VMAF, or SSIM standing in."""
+    tool = find_quality_tool(ffmpeg)
+    return Check("Quality", tool.metric == "vmaf", tool.note, required=False)
+
+
 def check_redis(config: FarmConfig) -> Check:
     """The broker answers (its version)."""
     client = redis.Redis.from_url(config.redis_url, socket_timeout=5, socket_connect_timeout=5)
@@ -67,8 +76,14 @@ def check_store(config: FarmConfig) -> Check:
 
 
 def run_doctor(config: FarmConfig, queues: tuple[str, ...]) -> list[Check]:
-    """Every check, in order: FFmpeg, NVENC, Redis, the bucket."""
-    return [*check_ffmpeg(queues), check_redis(config), check_store(config)]
+    """Every check, in order: FFmpeg, NVENC, Redis, the bucket; the quality measure for the I/O queue."""
+    checks = [*check_ffmpeg(queues), check_redis(config), check_store(config)]
+    if "io" in queues:
+        try:
+            checks.append(check_quality(locate_toolchain().ffmpeg))
+        except HlsStudioError:
+            checks.append(Check("Quality", False, "not checked: no FFmpeg", required=False))
+    return checks
 
 
 def healthy(checks: list[Check]) -> bool:

@@ -93,8 +93,9 @@ def test_doctor_checks_ffmpeg_redis_and_the_bucket(
         redis.stop()
     assert healthy.returncode == 0, healthy.stdout + healthy.stderr
     lines = healthy.stdout.splitlines()
-    assert [line[:2] for line in lines] == ["ok", "--", "ok", "ok"], lines  # NVENC: not needed for cpu
+    assert [line[:2] for line in lines] == ["ok", "--", "ok", "ok", "ok"], lines  # NVENC: not needed for cpu
     assert lines[0].startswith("ok  FFmpeg: ") and lines[2].startswith("ok  Redis: 127.0.0.1:")
+    assert lines[4].startswith("ok  Quality: VMAF")  # an I/O worker measures what it publishes
 
     nobody = f"redis://127.0.0.1:{free_port()}/0"
     broken = doctor(
