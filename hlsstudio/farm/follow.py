@@ -157,7 +157,10 @@ class Follower:
             deadline = time.monotonic() + STOP_WAIT
             while time.monotonic() < deadline:
                 status = self.client.board.status(self.spec.job)
-                if status is None or not any(p.state == "running" for p in status.parts):
+                if status is None:
+                    return
+                working = [*status.parts, *([status.finish] if status.finish is not None else [])]
+                if not any(p.state == "running" for p in working):  # the publishing worker too
                     return
                 time.sleep(POLL_SECONDS)
         except BROKER_ERRORS as exc:
