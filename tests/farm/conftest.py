@@ -21,6 +21,7 @@ import pytest
 
 from hlsstudio.core.settings import DestinationSettings
 from hlsstudio.core.storage.base import Destination
+from hlsstudio.core.storage.config import DESTINATION_ENV
 from hlsstudio.farm.config import FarmConfig, load_config
 from hlsstudio.farm.store import farm_store
 from hlsstudio.farm.submit import FarmClient
@@ -115,6 +116,26 @@ def started_farm(folder: Path, moto_server: tuple[str, int], moto_client: Any, *
         redis.stop()
     left = {pid for pid in below if alive(pid)}
     assert not left, f"processes outlived the farm: {left}"
+
+
+@contextmanager
+def publishing_farm(folder: Path, moto_server: tuple[str, int]) -> Iterator[tuple[Farm, DestinationSettings]]:
+    """A farm (``FARM_CUTS``) whose bucket is also where jobs publish: the app's home in ``folder``, no
+    destination from the environment but the farm's ``R2_*`` (where a publisher finds the secret)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HLSSTUDIO_HOME", str(folder / "home"))
+        mp.chdir(folder)
+        for name in DESTINATION_ENV:
+            mp.delenv(name, raising=False)
+        with started_farm(folder, moto_server, inspector_client(moto_server), **FARM_CUTS) as farm:
+            for name, value in farm.env.items():
+                if name.startswith("R2_"):
+                    mp.setenv(name, value)
+            destination = DestinationSettings(
+                bucket=farm.bucket, endpoint_url=farm.env["R2_ENDPOINT_URL"], access_key_id=ACCESS_KEY,
+                public_url=PUBLIC_URL,
+            )  # fmt: skip
+            yield farm, destination
 
 
 @pytest.fixture

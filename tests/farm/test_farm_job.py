@@ -15,10 +15,8 @@ from hlsstudio.core import layout
 from hlsstudio.core.hls.validate import check_package
 from hlsstudio.core.jobstore import JobRecord
 from hlsstudio.core.models import JobState
-from hlsstudio.core.settings import DestinationSettings
-from hlsstudio.core.storage.config import DESTINATION_ENV
 from hlsstudio.farm.progress import FarmStatus
-from tests.farm.conftest import ACCESS_KEY, FARM_CUTS, PUBLIC_URL, Farm, s3_client, started_farm
+from tests.farm.conftest import PUBLIC_URL, Farm, publishing_farm
 from tests.farm.farmjobs import RUNGS, done, farm_service, local_package, segment_starts
 from tests.integration.hlsplayer import HLS_JS, play_package, require_player
 
@@ -41,24 +39,12 @@ def farm_job(
 ) -> Iterator[FarmJobRun]:
     """One publishing job run on the farm, and the one-process package of the same title."""
     folder = tmp_path_factory.mktemp("farm-job")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HLSSTUDIO_HOME", str(folder / "home"))
-        mp.chdir(folder)
-        for name in DESTINATION_ENV:
-            mp.delenv(name, raising=False)
-        with started_farm(folder, moto_server, s3_client(moto_server), **FARM_CUTS) as farm:
-            for name, value in farm.env.items():
-                if name.startswith("R2_"):
-                    mp.setenv(name, value)  # the job's publisher finds the secret here
-            destination = DestinationSettings(
-                bucket=farm.bucket, endpoint_url=farm.env["R2_ENDPOINT_URL"], access_key_id=ACCESS_KEY,
-                public_url=PUBLIC_URL,
-            )  # fmt: skip
-            with farm_service(farm.client, folder / "out", destination=destination) as run:
-                record = run.run(title)
-            package = done(record)
-            local = local_package(title, folder / "local")
-            yield FarmJobRun(farm, record, run.statuses, run.states, package, local)
+    with publishing_farm(folder, moto_server) as (farm, destination):
+        with farm_service(farm.client, folder / "out", destination=destination) as run:
+            record = run.run(title)
+        package = done(record)
+        local = local_package(title, folder / "local")
+        yield FarmJobRun(farm, record, run.statuses, run.states, package, local)
 
 
 def test_split_title_stitches_into_the_local_encodes_segments(farm_job: FarmJobRun) -> None:

@@ -24,8 +24,7 @@ from hlsstudio.core import layout
 from hlsstudio.core.jobs.service import JobService
 from hlsstudio.core.models import EncodeSettings, JobState
 from hlsstudio.core.settings import DestinationSettings
-from hlsstudio.core.storage.config import DESTINATION_ENV
-from tests.farm.conftest import ACCESS_KEY, FARM_CUTS, PUBLIC_URL, Farm, s3_client, started_farm
+from tests.farm.conftest import Farm, publishing_farm
 from tests.farm.farmjobs import farm_service
 from tests.mediasamples import MediaSet
 
@@ -38,25 +37,13 @@ ENGLISH = (
 
 
 @pytest.fixture(scope="module")
-def publishing_farm(
+def publishing(
     tmp_path_factory: pytest.TempPathFactory, moto_server: tuple[str, int]
 ) -> Iterator[tuple[Farm, Path, DestinationSettings]]:
     """A farm whose bucket is also where jobs publish."""
     folder = tmp_path_factory.mktemp("farm-publish")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HLSSTUDIO_HOME", str(folder / "home"))
-        mp.chdir(folder)
-        for name in DESTINATION_ENV:
-            mp.delenv(name, raising=False)
-        with started_farm(folder, moto_server, s3_client(moto_server), **FARM_CUTS) as farm:
-            for name, value in farm.env.items():
-                if name.startswith("R2_"):
-                    mp.setenv(name, value)
-            destination = DestinationSettings(
-                bucket=farm.bucket, endpoint_url=farm.env["R2_ENDPOINT_URL"], access_key_id=ACCESS_KEY,
-                public_url=PUBLIC_URL,
-            )  # fmt: skip
-            yield farm, folder, destination
+    with publishing_farm(folder, moto_server) as (farm, destination):
+        yield farm, folder, destination
 
 
 def read_key(farm: Farm, key: str) -> str:
@@ -75,9 +62,9 @@ def run_one(service: JobService, source: Path, content_id: str | None = None) ->
 
 
 def test_published_on_the_farm_without_a_local_copy_with_its_subtitles(
-    publishing_farm: tuple[Farm, Path, DestinationSettings], media: MediaSet
+    publishing: tuple[Farm, Path, DestinationSettings], media: MediaSet
 ) -> None:
-    farm, folder, destination = publishing_farm
+    farm, folder, destination = publishing
     source = folder / "film" / "film.mkv"
     source.parent.mkdir()
     shutil.copy(
@@ -118,9 +105,9 @@ def test_published_on_the_farm_without_a_local_copy_with_its_subtitles(
 
 
 def test_a_live_title_is_not_replaced_without_a_yes_and_comes_home_to_be_published(
-    publishing_farm: tuple[Farm, Path, DestinationSettings], media: MediaSet
+    publishing: tuple[Farm, Path, DestinationSettings], media: MediaSet
 ) -> None:
-    farm, folder, destination = publishing_farm
+    farm, folder, destination = publishing
     clip = media.clip(duration=8.0, width=320, height=180, fps=25)
     first, second = folder / "a" / "show.mp4", folder / "b" / "show.mp4"
     for path in (first, second):
