@@ -96,11 +96,12 @@ def read_jobs(check: FarmCheck, url: str) -> list[FarmStatus]:
 
 def cmd_status(args: argparse.Namespace) -> int:
     """Print the farm's workers, queues and jobs; exit 1 when it cannot take jobs."""
-    from hlsstudio.farm.desktop import check_farm, desktop_config, host_of
+    from hlsstudio.farm.desktop import check_farm, desktop_config, worker_labels
 
     config = desktop_config(load_settings())
     check = check_farm(config)
     jobs = read_jobs(check, config.redis_url) if config is not None else []
+    labels = worker_labels(sorted(check.workers()))
     if args.json:
         print_json(
             {
@@ -108,7 +109,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                 "usable": check.usable,
                 "problem": check.problem,
                 "summary": check.summary(),
-                "workers": {host_of(w): q for w, q in check.workers().items()},
+                "workers": {labels[w]: q for w, q in check.workers().items()},
                 "queues": check.live,
                 "jobs": [s.model_dump(mode="json") | {"fraction": s.fraction} for s in jobs],
             }
@@ -117,7 +118,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"redis     {check.address or '(not set up)'}")
     print(f"workers   {check.summary()}")
     for queue in ("gpu", "cpu", "io"):
-        hosts = ", ".join(host_of(w) for w in check.live.get(queue, [])) or "none"
+        hosts = ", ".join(labels[w] for w in check.live.get(queue, [])) or "none"
         print(f"  {queue:<4} queue: {hosts}")
     print(f"jobs      {len(jobs) or 'none'}")
     for status in jobs:

@@ -11,6 +11,7 @@ a worker serves an encode queue (gpu or cpu) and one serves the I/O queue (``usa
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
@@ -101,13 +102,21 @@ class FarmCheck:
         workers = self.workers()
         if not workers:
             return f"Redis at {self.address} answers, but no worker is running"
+        labels = worker_labels(list(workers))
         shown = ", ".join(
-            f"{host_of(name)} ({', '.join(QUEUE_WORDS[q] for q in queues)})"
+            f"{labels[name]} ({', '.join(QUEUE_WORDS[q] for q in queues)})"
             for name, queues in sorted(workers.items())
         )
         count = f"{len(workers)} worker{'s' if len(workers) != 1 else ''}"
         missing = "" if self.usable else f" — {missing_queue(self.live)}"
         return f"{count}: {shown}{missing}"
+
+
+def worker_labels(names: list[str]) -> dict[str, str]:
+    """How each worker is shown: its machine (``vm-a``), or its whole name (``gpu1@vm-a``) when
+    several workers run on that machine."""
+    hosts = Counter(host_of(name) for name in names)
+    return {name: host_of(name) if hosts[host_of(name)] == 1 else name for name in names}
 
 
 def host_of(worker: str) -> str:

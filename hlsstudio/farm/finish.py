@@ -46,7 +46,7 @@ from hlsstudio.farm.spec import FarmJob, FinishSpec
 log = logging.getLogger(__name__)
 RESULT = "result.json"
 FINISH_STAGES = tuple(dropwhile(lambda stage: stage.name != "encode", JOB_STAGES))[1:]
-"""Every stage after the encode: finalize, validate, measure, install, publish."""
+"""Every stage after the encode: finalize, validate, measure, install, then publish."""
 Stamps = dict[str, tuple[int, int]]
 
 
@@ -121,10 +121,11 @@ def finish_package(
             update={"subtitles": fetch_subtitles(store, finish, root / "subtitles", beat)}
         )
         ctx.encode_cpu_seconds = cpu_seconds
-        ctx.publisher = publisher_for(store, finish, beat)
         measure = functools.partial(measure_quality, source=farm_files.readable_location(store, spec.source))
         with stages_replaced({"measure": measure}):
-            run_stages(ctx, FINISH_STAGES)
+            run_stages(ctx, FINISH_STAGES[:-1])
+        ctx.publisher = publisher_for(store, finish, beat)  # opened now: its time is the publish's own
+        run_stages(ctx, FINISH_STAGES[-1:])
         assert ctx.result is not None
         if ctx.result.status == "cancelled" or beat.cancel.is_set():
             raise CancelledError()

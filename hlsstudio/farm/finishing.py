@@ -103,7 +103,8 @@ def relay_steps(ctx: JobContext, status: FarmStatus, relayed: list[str]) -> None
         if step in STEPS and step not in relayed:
             relayed.append(step)
             ctx.state(STEPS[step])
-    if finish.state == "running" and finish.step == JobState.PUBLISHING.value and finish.files:
+    publishing = finish.state == "running" and finish.step == JobState.PUBLISHING.value
+    if finish.files and (publishing or finish.state == "done"):  # the last figures too
         sent, total = int(finish.sent), int(finish.total)
         report = UploadProgress(
             file="", bytes_sent=sent, size=total, state=UploadState.UPLOADING,

@@ -57,7 +57,7 @@ def progress_of(status: FarmStatus, duration: float, started: float) -> Progress
 
 
 def progress_words(status: FarmStatus) -> str:
-    """The farm job in a few words: "3 of 6 chunks · 2 workers", "publishing on vm-a"."""
+    """The farm job in a few words: "3 of 6 chunks · 2 encoding", "publishing on vm-a"."""
     if status.finish is not None and status.finish.state == "running":
         step = status.finish.step or "finishing"
         host = status.finish.host.rpartition("@")[2]
@@ -66,11 +66,9 @@ def progress_words(status: FarmStatus) -> str:
     if status.manifest:
         return f"{len(chunks)} chunks joined"
     finished = sum(p.state == "done" for p in chunks)
-    hosts = {p.host for p in status.parts if p.state == "running" and p.host}
+    running = sum(p.state == "running" for p in chunks)
     words = f"{finished} of {len(chunks)} chunk{'s' if len(chunks) != 1 else ''}"
-    if hosts:
-        words += f" · {len(hosts)} worker{'s' if len(hosts) != 1 else ''}"
-    return words
+    return words + (f" · {running} encoding" if running else "")
 
 
 class Follower:

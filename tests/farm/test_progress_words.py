@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hlsstudio.core.models import Progress
+from hlsstudio.farm.desktop import FarmCheck, worker_labels
 from hlsstudio.farm.follow import progress_of, progress_words
 from hlsstudio.farm.progress import FarmStatus, PartStatus
 from hlsstudio.qt.formatting import transcode_progress_text
@@ -22,10 +23,10 @@ def status(**changes: object) -> FarmStatus:
 
 def test_the_state_column_says_how_many_chunks_are_done_and_on_how_many_workers() -> None:
     progress = progress_of(status(), duration=60.0, started=0.0)
-    assert progress.detail == "1 of 4 chunks · 2 workers"
+    assert progress.detail == "1 of 4 chunks · 2 encoding"
     assert progress.speed == 2.5
     text = transcode_progress_text(progress)
-    assert text.startswith(f"{progress.fraction * 100:.0f}%") and text.endswith("1 of 4 chunks · 2 workers")
+    assert text.startswith(f"{progress.fraction * 100:.0f}%") and text.endswith("1 of 4 chunks · 2 encoding")
 
 
 def test_the_worker_that_checks_and_publishes_is_named_and_shown_in_the_grid() -> None:
@@ -43,3 +44,10 @@ def test_the_worker_that_checks_and_publishes_is_named_and_shown_in_the_grid() -
 
 def test_a_finished_encode_shows_no_detail() -> None:
     assert transcode_progress_text(Progress(fraction=1.0, done=True, detail="4 of 4 chunks")) == "100%"
+
+
+def test_workers_on_one_machine_are_told_apart_by_their_names() -> None:
+    live = {"cpu": ["w1@vm-a", "w2@vm-a", "celery@vm-b"], "io": ["w1@vm-a", "w2@vm-a", "celery@vm-b"]}
+    check = FarmCheck(address="farm:6379", live=live)
+    assert check.summary() == "3 workers: vm-b (CPU, I/O), w1@vm-a (CPU, I/O), w2@vm-a (CPU, I/O)"
+    assert worker_labels(["celery@vm-b"]) == {"celery@vm-b": "vm-b"}
