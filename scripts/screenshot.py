@@ -11,7 +11,9 @@ English the default and French 5.1 mixed down to stereo, an English subtitle tra
 a Swahili one in ``<name>.sw.srt`` beside it) and ``ladder-plan.png`` (1280x720, the Ladder tab of a
 per-title job that really ran: the analysis, the encode and the measured quality of a 10 s 720p
 source, encoded once the other jobs are stopped) and ``preview.png`` (the preview window of a
-finished job with two languages and subtitles, its source beside it: ``preview_shot.py``).
+finished job with two languages and subtitles, its source beside it: ``preview_shot.py``) and
+``farm.png`` (a job encoding in chunks on a render farm started on this machine, its Farm tab shown:
+``farm_shot.py``; skipped, with one printed line, where ``redis-server`` is not installed).
 
 Everything happens under a throw-away ``HLSSTUDIO_HOME``: sources are generated with ffmpeg,
 probed, transcoded and "published" to a local folder by the app itself, and the window is grabbed
@@ -44,6 +46,7 @@ from hlsstudio.qt.columns import Column  # noqa: E402
 from hlsstudio.qt.main_window import MainWindow  # noqa: E402
 from hlsstudio.qt.theme import apply_theme  # noqa: E402
 from hlsstudio.qt.widgets.ladder_tab import LadderTab  # noqa: E402
+from scripts.farm_shot import farm_shot  # noqa: E402
 from scripts.preview_shot import preview_shot  # noqa: E402
 from scripts.shot_tools import settle, wait, write_srt  # noqa: E402
 
@@ -344,6 +347,7 @@ def main(argv: list[str]) -> int:
     tracks_shot(app, window, target.parent)
     ladder_shot(app, window, target.parent)
     preview_shot(app, window, target.parent)
+    farm_shot(app, window, target.parent)
     window.close()
     shutil.rmtree(HOME, ignore_errors=True)
     print(target)

@@ -23,10 +23,11 @@ REPORT_EVERY = 1.0
 class Heartbeat:
     """Reports one part's progress and watches its job's cancel key, on its own thread, while open."""
 
-    def __init__(self, board: FarmBoard, job: str, part: str, frames: int = 0) -> None:
-        """``frames``: how many frames the part encodes (0: judge by time, as for the sound)."""
+    def __init__(self, board: FarmBoard, job: str, part: str, frames: int = 0, rate: float = 0.0) -> None:
+        """``frames``: how many frames the part encodes (0: judge by time, as for the sound);
+        ``rate``: their frame rate (the speed from frames per second when ffmpeg gives none)."""
         self.board, self.job, self.part = board, job, part
-        self.frames = frames
+        self.frames, self.rate = frames, rate
         self.cancel = threading.Event()
         self._stop = threading.Event()
         self._latest: Progress | None = None
@@ -42,6 +43,13 @@ class Heartbeat:
     def note(self, **fields: object) -> None:
         """Keep fields to show on the part's record (a step, bytes sent), sent with the next report."""
         self._fields = {**self._fields, **fields}
+
+    def speed(self, progress: Progress) -> float | None:
+        """× real time: ffmpeg's figure, else frames per second over the frame rate (a chunk's ffmpeg
+        says ``speed=N/A`` while an output, its thumbnails, has no frame yet)."""
+        if progress.speed:
+            return progress.speed
+        return round(progress.fps / self.rate, 3) if progress.fps and self.rate > 0 else None
 
     def fraction(self, progress: Progress) -> float:
         """How far the part is, from frames encoded (a chunk's times are the title's, not its own)."""
@@ -64,7 +72,7 @@ class Heartbeat:
                     self._sent = latest
                     fraction = round(self.fraction(latest), 4)
                     self.board.report(
-                        self.job, self.part, fraction=fraction, speed=latest.speed, fps=latest.fps
+                        self.job, self.part, fraction=fraction, speed=self.speed(latest), fps=latest.fps
                     )
                 fields = self._fields
                 if fields != self._fields_sent:

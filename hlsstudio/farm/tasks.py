@@ -107,7 +107,8 @@ def _attempt(
         total = chunk.end_frame if chunk.end_frame is not None else round(spec.duration * spec.rate)
         frames = max(total - chunk.starts[0], 1)
     store = farm_files.farm_store(config)
-    with Heartbeat(board, spec.job, part, frames) as beat:
+    rate = float(spec.rate) if index is not None else 0.0
+    with Heartbeat(board, spec.job, part, frames, rate) as beat:
         try:
             report = (
                 run_chunk(store, spec, index, attempt, beat)

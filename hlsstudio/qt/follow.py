@@ -44,6 +44,7 @@ class StoreFollower(QObject):
         self.followed_until = 0.0
         self.stopped = False
         self._looking = False
+        self._asked_about: set[int] = set()  # the rows when the store was asked (only those may go)
         self._timer = QTimer(self)
         self._timer.setInterval(FOLLOW_MS)
         self._timer.timeout.connect(self._look)
@@ -62,6 +63,7 @@ class StoreFollower(QObject):
         if self._looking or self.stopped:
             return
         self._looking = True
+        self._asked_about = set(self.model.job_ids())
         worker = CallWorker("follow", others_changes, self.store, self.followed_until, self.owner)
         worker.signals.done.connect(self._on_found)
         worker.signals.failed.connect(self._on_failed)
@@ -77,7 +79,7 @@ class StoreFollower(QObject):
         for record in changed:
             if record.id in known:
                 self.model.update_record(record)
-        gone = known - ids
+        gone = (known & self._asked_about) - ids  # a row added since the store was asked stays
         if gone:
             self.model.remove_ids(gone)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from hlsstudio.core.models import Progress
 from hlsstudio.farm.desktop import FarmCheck, worker_labels
 from hlsstudio.farm.follow import progress_of, progress_words
+from hlsstudio.farm.heartbeat import Heartbeat
 from hlsstudio.farm.progress import FarmStatus, PartStatus
 from hlsstudio.qt.formatting import transcode_progress_text
 from hlsstudio.qt.widgets.farm_panel import overall_text, row_cells, visible_parts
@@ -51,3 +52,10 @@ def test_workers_on_one_machine_are_told_apart_by_their_names() -> None:
     check = FarmCheck(address="farm:6379", live=live)
     assert check.summary() == "3 workers: vm-b (CPU, I/O), w1@vm-a (CPU, I/O), w2@vm-a (CPU, I/O)"
     assert worker_labels(["celery@vm-b"]) == {"celery@vm-b": "vm-b"}
+
+
+def test_a_chunks_speed_comes_from_its_frames_when_ffmpeg_gives_none() -> None:
+    beat = Heartbeat(None, "7-abc", "c0001", frames=100, rate=25.0)  # type: ignore[arg-type]  # no board needed
+    assert beat.speed(Progress(fps=12.5, speed=None)) == 0.5  # speed=N/A until the thumbnails start
+    assert beat.speed(Progress(fps=12.5, speed=0.8)) == 0.8  # ffmpeg's own figure when it has one
+    assert Heartbeat(None, "7-abc", "audio").speed(Progress(fps=None)) is None  # type: ignore[arg-type]
