@@ -7,7 +7,9 @@ measured (the worker reads the source through its signed URL), with its subtitle
 file, and a track embedded in the source, which the desktop extracts); a broken subtitle file is
 left out with one line, and no work file or uploaded source stays in the bucket. A title that
 is live is not replaced without a yes: the job ends "not published" with the package brought home,
-the live master untouched, and publishing it from the desktop afterwards replaces it.
+the live master untouched, and publishing it from the desktop afterwards replaces it. A title sent
+before the app closed is published by the farm while the app is closed, and the next start takes the
+worker's result (it is published once).
 """
 
 from __future__ import annotations
@@ -21,11 +23,15 @@ from typing import Any
 import pytest
 
 from hlsstudio.core import layout
+from hlsstudio.core.jobs.executor import ThreadExecutor
 from hlsstudio.core.jobs.service import JobService
+from hlsstudio.core.jobstore import JobStore
 from hlsstudio.core.models import EncodeSettings, JobState
-from hlsstudio.core.settings import DestinationSettings
+from hlsstudio.core.settings import AppSettings, DestinationSettings
+from hlsstudio.farm.session import FarmSession
 from tests.farm.conftest import Farm, publishing_farm
-from tests.farm.farmjobs import farm_service
+from tests.farm.farmjobs import RUNGS, encode_settings, farm_service
+from tests.farm.farmlab import wait_until
 from tests.mediasamples import MediaSet
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
@@ -133,3 +139,60 @@ def test_a_live_title_is_not_replaced_without_a_yes_and_comes_home_to_be_publish
     assert two is not None and two.state is JobState.DONE, (two.state, two.error)
     assert read_key(farm, master_key) != live
     assert farm.keys("farm/") == []
+
+
+def test_a_title_sent_before_the_app_closed_is_published_by_the_farm_and_taken_at_the_next_start(
+    publishing: tuple[Farm, Path, DestinationSettings], media: MediaSet
+) -> None:
+    farm, folder, destination = publishing
+    source = folder / "closing" / "evening.mp4"
+    source.parent.mkdir()
+    shutil.copy(media.clip(duration=12.0, width=320, height=180, fps=25), source)
+    settings = AppSettings(
+        encode=encode_settings(), ladder=RUNGS, output_dir=str(folder / "out-closing"),
+        destination=destination, auto_publish=True, keep_local_after_publish=False,
+    )  # fmt: skip
+    executor = ThreadExecutor(encode_threads=1)
+    service = JobService(JobStore.open(), executor, settings)
+    session = FarmSession(service, lambda: settings, client=farm.client)
+    try:
+        service.load()
+        job_id = service.add([source])[0].id
+        service.set_runs_on([job_id], "farm")
+        assert service.wait_idle(120)
+        assert service.start()
+        wait_until(lambda: bool(getattr(service.store.get(job_id), "farm_job", None)), 120, "a farm job")
+        session.close()  # the app closes while its title encodes on the farm
+        service.shutdown(wait_s=30)
+    finally:
+        executor.shutdown()
+        service.store.close()
+    store = JobStore.open()
+    try:
+        record = store.get(job_id)
+        assert record is not None and record.state is JobState.INTERRUPTED and record.farm_job
+        farm_job, content_id = record.farm_job, record.content_id
+    finally:
+        store.close()
+    master_key = f"hls/movies/{content_id}/{layout.MASTER}"
+    wait_until(lambda: master_key in farm.keys("hls/"), 300, "the farm to publish the title")  # app closed
+
+    executor = ThreadExecutor(encode_threads=1)
+    service = JobService(JobStore.open(), executor, settings)
+    session = FarmSession(service, lambda: settings, client=farm.client)
+    try:
+        service.load()
+        assert service.wait_idle(120)
+        assert session.follow_again() == ([job_id], [])
+        assert service.wait_idle(300)
+        record = service.store.get(job_id)
+    finally:
+        service.shutdown(wait_s=30)
+        executor.shutdown()
+        service.store.close()
+    assert record is not None and record.state is JobState.DONE, (record.state, record.error)
+    assert record.hls_url and record.hls_url.endswith(master_key)
+    assert record.result is not None and record.result.output_dir is None  # no local copy wanted
+    status = farm.client.board.status(farm_job)
+    assert status is not None and status.finish is not None and status.finish.attempts == 1  # published once
+    assert farm.keys("farm/") == [] and farm.keys("sources/") == []
