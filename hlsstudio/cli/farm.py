@@ -61,7 +61,7 @@ def refuse_without_farm() -> int | None:
 
 def job_line(status: FarmStatus) -> str:
     """``12-ab: running 40 % · 3 of 6 chunks done (2 running)``."""
-    chunks = [p for p in status.parts if p.part.startswith("c")]
+    chunks = status.chunks
     done = sum(p.state == "done" for p in chunks)
     running = sum(p.state == "running" for p in chunks)
     state = "published" if status.result else "stitched" if status.manifest else status.state

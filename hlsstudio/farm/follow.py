@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from hlsstudio.core.errors import CancelledError, TranscodeError
 from hlsstudio.core.models import Progress
-from hlsstudio.farm.progress import AUDIO, REDIS_ERRORS, FarmStatus
+from hlsstudio.farm.progress import REDIS_ERRORS, FarmStatus
 from hlsstudio.farm.spec import FarmJob
 from hlsstudio.farm.submit import BROKER_ERRORS, FarmClient
 
@@ -62,7 +62,7 @@ def progress_words(status: FarmStatus) -> str:
         step = status.finish.step or "finishing"
         host = status.finish.host.rpartition("@")[2]
         return f"{step} on {host}" if host else step
-    chunks = [p for p in status.parts if p.part != AUDIO]
+    chunks = status.chunks
     if status.manifest:
         return f"{len(chunks)} chunks joined"
     finished = sum(p.state == "done" for p in chunks)

@@ -93,6 +93,11 @@ class FarmStatus(BaseModel):
         return min(done / total, 1.0) * 0.99
 
     @property
+    def chunks(self) -> list[PartStatus]:
+        """The chunks' parts (not the sound)."""
+        return [p for p in self.parts if p.part != AUDIO]
+
+    @property
     def last_change(self) -> float:
         """When a part last reported (epoch seconds; 0: never)."""
         finish = [self.finish.updated] if self.finish is not None else []

@@ -75,7 +75,7 @@ class FarmRun:
         return self.statuses[-1] if self.statuses else None
 
     def chunk_count(self) -> int:
-        return max((sum(p.part.startswith("c") for p in s.parts) for s in self.statuses), default=0)
+        return max((len(s.chunks) for s in self.statuses), default=0)
 
 
 @contextmanager

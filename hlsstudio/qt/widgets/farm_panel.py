@@ -30,7 +30,7 @@ Reader = Callable[[str], Any]
 
 def overall_text(status: Any) -> str:
     """ "Encoding on the farm 40 % · 3 of 6 chunks done" (or stitched, failed, cancelled)."""
-    chunks = [p for p in status.parts if p.part.startswith("c")]
+    chunks = status.chunks
     done = sum(p.state == "done" for p in chunks)
     head = {"failed": "Failed on the farm", "cancelled": "Cancelled on the farm"}.get(
         status.state, _progress_head(status)
