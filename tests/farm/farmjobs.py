@@ -27,7 +27,9 @@ from hlsstudio.core.settings import AppSettings, DestinationSettings
 from hlsstudio.core.toolchain import locate_toolchain
 from hlsstudio.farm.progress import FarmStatus
 from hlsstudio.farm.remote import FarmEncode, FarmExecutor
+from hlsstudio.farm.session import FarmSession
 from hlsstudio.farm.submit import FarmClient
+from tests.farm.farmlab import wait_until
 from tests.mediagen import ffprobe_path
 
 RUNGS = [
@@ -110,6 +112,33 @@ def farm_service(
         service.shutdown(wait_s=30)
         executor.shutdown()
         service.store.close()
+
+
+@contextmanager
+def app_session(settings: AppSettings, client: FarmClient) -> Iterator[tuple[JobService, FarmSession]]:
+    """A desktop app's job service (real store, real threads) with its farm session, loaded as the app
+    does at start; at the end it shuts down as the app does when it closes (close the session first
+    to leave farm jobs running)."""
+    executor = ThreadExecutor(encode_threads=1)
+    service = JobService(JobStore.open(), executor, settings)
+    session = FarmSession(service, lambda: settings, client=client)
+    try:
+        service.load()
+        yield service, session
+    finally:
+        service.shutdown(wait_s=30)
+        executor.shutdown()
+        service.store.close()
+
+
+def send_to_farm(service: JobService, source: Path) -> int:
+    """Add ``source``, place it on the farm and start the queue; its id, once it sent its farm job."""
+    job_id = service.add([source])[0].id
+    service.set_runs_on([job_id], "farm")
+    assert service.wait_idle(120)
+    assert service.start()
+    wait_until(lambda: bool(getattr(service.store.get(job_id), "farm_job", None)), 120, "a farm job")
+    return job_id
 
 
 def _seen(run: FarmRun, event: object) -> None:

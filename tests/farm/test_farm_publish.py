@@ -23,14 +23,12 @@ from typing import Any
 import pytest
 
 from hlsstudio.core import layout
-from hlsstudio.core.jobs.executor import ThreadExecutor
 from hlsstudio.core.jobs.service import JobService
 from hlsstudio.core.jobstore import JobStore
 from hlsstudio.core.models import EncodeSettings, JobState
 from hlsstudio.core.settings import AppSettings, DestinationSettings
-from hlsstudio.farm.session import FarmSession
 from tests.farm.conftest import Farm, publishing_farm
-from tests.farm.farmjobs import RUNGS, encode_settings, farm_service
+from tests.farm.farmjobs import RUNGS, app_session, encode_settings, farm_service, send_to_farm
 from tests.farm.farmlab import wait_until
 from tests.mediasamples import MediaSet
 
@@ -152,21 +150,9 @@ def test_a_title_sent_before_the_app_closed_is_published_by_the_farm_and_taken_a
         encode=encode_settings(), ladder=RUNGS, output_dir=str(folder / "out-closing"),
         destination=destination, auto_publish=True, keep_local_after_publish=False,
     )  # fmt: skip
-    executor = ThreadExecutor(encode_threads=1)
-    service = JobService(JobStore.open(), executor, settings)
-    session = FarmSession(service, lambda: settings, client=farm.client)
-    try:
-        service.load()
-        job_id = service.add([source])[0].id
-        service.set_runs_on([job_id], "farm")
-        assert service.wait_idle(120)
-        assert service.start()
-        wait_until(lambda: bool(getattr(service.store.get(job_id), "farm_job", None)), 120, "a farm job")
+    with app_session(settings, farm.client) as (service, session):
+        job_id = send_to_farm(service, source)
         session.close()  # the app closes while its title encodes on the farm
-        service.shutdown(wait_s=30)
-    finally:
-        executor.shutdown()
-        service.store.close()
     store = JobStore.open()
     try:
         record = store.get(job_id)
@@ -177,19 +163,11 @@ def test_a_title_sent_before_the_app_closed_is_published_by_the_farm_and_taken_a
     master_key = f"hls/movies/{content_id}/{layout.MASTER}"
     wait_until(lambda: master_key in farm.keys("hls/"), 300, "the farm to publish the title")  # app closed
 
-    executor = ThreadExecutor(encode_threads=1)
-    service = JobService(JobStore.open(), executor, settings)
-    session = FarmSession(service, lambda: settings, client=farm.client)
-    try:
-        service.load()
+    with app_session(settings, farm.client) as (service, session):
         assert service.wait_idle(120)
         assert session.follow_again() == ([job_id], [])
         assert service.wait_idle(300)
         record = service.store.get(job_id)
-    finally:
-        service.shutdown(wait_s=30)
-        executor.shutdown()
-        service.store.close()
     assert record is not None and record.state is JobState.DONE, (record.state, record.error)
     assert record.hls_url and record.hls_url.endswith(master_key)
     assert record.result is not None and record.result.output_dir is None  # no local copy wanted

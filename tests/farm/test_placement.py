@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from hlsstudio.core.jobs.executor import InlineExecutor, ThreadExecutor
+from hlsstudio.core.jobs.executor import InlineExecutor
 from hlsstudio.core.jobs.service import JobService
 from hlsstudio.core.jobstore import JobStore
 from hlsstudio.core.models import EncodeSettings, JobState, Rung
 from hlsstudio.core.settings import AppSettings, FarmSettings
 from hlsstudio.farm.session import NOT_SET_UP, FarmSession
 from tests.farm.conftest import Farm
-from tests.farm.farmjobs import RUNGS, encode_settings
+from tests.farm.farmjobs import RUNGS, app_session, encode_settings, send_to_farm
 from tests.farm.farmlab import wait_until
 from tests.mediasamples import MediaSet
 
@@ -59,23 +59,11 @@ def test_a_farm_job_survives_the_app_closing_and_is_finished_by_the_next_start(
     farm: Farm, title: Path, tmp_path: Path
 ) -> None:
     settings = AppSettings(encode=encode_settings(), ladder=RUNGS, output_dir=str(tmp_path / "out"))
-    executor = ThreadExecutor(encode_threads=1)
-    service = JobService(JobStore.open(), executor, settings)
-    session = FarmSession(service, lambda: settings, client=farm.client)
-    try:
-        service.load()
-        job_id = service.add([title])[0].id
-        service.set_runs_on([job_id], "farm")
-        assert service.wait_idle(120)
-        assert service.start()
-        wait_until(lambda: bool(getattr(service.store.get(job_id), "farm_job", None)), 120, "a farm job")
+    with app_session(settings, farm.client) as (service, session):
+        job_id = send_to_farm(service, title)
         assert service.set_runs_on([job_id], "local") == []  # it runs: it keeps its place
         wait_until(lambda: any(s.fraction > 0 for s in session.statuses.values()), 120, "farm progress")
         session.close()  # the app closes
-        service.shutdown(wait_s=30)
-    finally:
-        executor.shutdown()
-        service.store.close()
 
     store = JobStore.open()
     try:
@@ -90,19 +78,11 @@ def test_a_farm_job_survives_the_app_closing_and_is_finished_by_the_next_start(
     finally:
         store.close()
 
-    executor = ThreadExecutor(encode_threads=1)
-    service = JobService(JobStore.open(), executor, settings)
-    session = FarmSession(service, lambda: settings, client=farm.client)
-    try:
-        service.load()
+    with app_session(settings, farm.client) as (service, session):
         assert service.wait_idle(120)
         assert session.follow_again() == ([job_id], [lost_id])
         assert service.wait_idle(300)
         record, lost = service.store.get(job_id), service.store.get(lost_id)
-    finally:
-        service.shutdown(wait_s=30)
-        executor.shutdown()
-        service.store.close()
     assert record is not None and record.state is JobState.DONE, (record and record.error, farm.logs())
     assert record.farm_job is None and record.result is not None
     assert record.result.validation is not None and record.result.validation.ok
