@@ -226,6 +226,18 @@ def load_average() -> float:
     return round(os.getloadavg()[0], 2)
 
 
+def code_state() -> dict[str, Any]:
+    """The commit the app's code is at and how many files of hlsstudio/ differ from it (a result
+    depends on both)."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", "-C", str(BENCH_DIR.parent), *args], capture_output=True, check=False)
+        return done.stdout.decode("utf-8", "replace").strip()
+
+    changed = [line for line in git("status", "--porcelain", "--", "hlsstudio").splitlines() if line]
+    return {"commit": git("rev-parse", "--short", "HEAD") or "unknown", "changed_app_files": len(changed)}
+
+
 def machine_info() -> dict[str, Any]:
     """CPU model, core count, memory, OS, ffmpeg and Python versions, load and the date (UTC)."""
     return {

@@ -48,7 +48,6 @@ import os
 import shutil
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -66,6 +65,7 @@ import m3u8
 from common import (
     BENCH_DIR,
     CACHE_DIR,
+    code_state,
     fresh_dir,
     machine_info,
     machine_line,
@@ -431,17 +431,6 @@ def package_lines(name: str, doc: dict[str, Any]) -> list[str]:
             f"(avg {avg} k), {v['segments']} segments; first: {firsts}"
         )
     return lines
-
-
-def code_state() -> dict[str, Any]:
-    """The commit the app's code is at and how many files differ from it (the packages depend on both)."""
-
-    def git(*args: str) -> str:
-        done = subprocess.run(["git", "-C", str(BENCH_DIR.parent), *args], capture_output=True, check=False)
-        return done.stdout.decode("utf-8", "replace").strip()
-
-    changed = [line for line in git("status", "--porcelain", "--", "hlsstudio").splitlines() if line]
-    return {"commit": git("rev-parse", "--short", "HEAD") or "unknown", "changed_app_files": len(changed)}
 
 
 # --- one play ---------------------------------------------------------------------------------------

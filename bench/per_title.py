@@ -46,14 +46,22 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from common import BENCH_DIR, CACHE_DIR, fresh_dir, machine_info, machine_line, print_table, write_results
+from common import (
+    BENCH_DIR,
+    CACHE_DIR,
+    code_state,
+    fresh_dir,
+    machine_info,
+    machine_line,
+    print_table,
+    write_results,
+)
 from common import wait_until_quiet as quiet_cores
 from common_io import FIGURE_HEADERS, isolate_app_home, round_order
 from per_title_figures import (
@@ -274,17 +282,6 @@ def print_title(t: TitleFigures) -> None:
         f"{t.encode_cpu:.0f} CPU s (the fixed encode: {t.fixed_encode_cpu:.0f} CPU s)",
         flush=True,
     )
-
-
-def code_state() -> dict[str, Any]:
-    """The commit the app's code is at and how many files of hlsstudio/ differ from it."""
-
-    def git(*args: str) -> str:
-        done = subprocess.run(["git", "-C", str(BENCH_DIR.parent), *args], capture_output=True, check=False)
-        return done.stdout.decode("utf-8", "replace").strip()
-
-    changed = [line for line in git("status", "--porcelain", "--", "hlsstudio").splitlines() if line]
-    return {"commit": git("rev-parse", "--short", "HEAD") or "unknown", "changed_app_files": len(changed)}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
