@@ -166,10 +166,10 @@ class FarmEncode:
 
     def _release_sources(self, spec: FarmJob) -> None:
         """The job is done with its uploaded sources: remove each one no other farm job reads (a
-        failed job keeps them, for its retry)."""
+        failed job keeps them, for its retry). Only copies this app uploaded (``sources/``) go."""
+        uploaded = [k for k in (spec.source, *spec.audio_inputs) if k.startswith(farm_files.SOURCES_PREFIX)]
         try:
-            unused = [key for key in (spec.source, *spec.audio_inputs)
-                      if self.client.board.release_source(key, spec.job)]  # fmt: skip
+            unused = [key for key in uploaded if self.client.board.release_source(key, spec.job)]
             if unused:
                 self.client.store.delete_keys(unused)
         except Exception as exc:  # a copy left in the bucket is removed with a later job of the file
