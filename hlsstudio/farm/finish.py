@@ -241,9 +241,8 @@ def upload_written(
 ) -> None:
     """Store the files the stages wrote or changed, for the desktop to download."""
     prefix = farm_files.finished_prefix(job)
-    for name, key in files.items():
-        if key.startswith(prefix):
-            farm_files.upload(store, package / name, key, beat.cancel)
+    written = {package / name: key for name, key in files.items() if key.startswith(prefix)}
+    farm_files.upload_files(store, written, beat.cancel)
 
 
 def remove_work(store: Destination, job: str) -> None:

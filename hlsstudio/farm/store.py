@@ -145,11 +145,17 @@ def upload_folder(
 ) -> dict[str, str]:
     """Upload every file directly in ``folder`` under ``prefix``, in parallel; returns name -> key."""
     files = sorted(p for p in folder.iterdir() if p.is_file())
-    keys = {p.name: prefix + p.name for p in files}
+    upload_files(store, {p: prefix + p.name for p in files}, cancel)
+    return {p.name: prefix + p.name for p in files}
+
+
+def upload_files(
+    store: Destination, files: Mapping[Path, str], cancel: threading.Event | None = None
+) -> None:
+    """Store each file of ``files`` (path -> key), in parallel. Raises StorageError, CancelledError."""
     with ThreadPoolExecutor(TRANSFER_THREADS) as pool:
-        for done in [pool.submit(upload, store, p, keys[p.name], cancel) for p in files]:
+        for done in [pool.submit(upload, store, path, key, cancel) for path, key in files.items()]:
             done.result()
-    return keys
 
 
 def download_files(
